@@ -1,0 +1,120 @@
+// Loading a Proxy-Wasm plugin and running it: Plugin (compiled once, shared by every worker)
+// and PluginVm (one VM instance per plugin per worker thread, Envoy's model, reference 1.10).
+//
+//   auto engine = makeEngine("interp");                       // engines.h
+//   auto shared = std::make_shared<SharedState>();            // one per process
+//   auto plugin = Plugin::load(engine, wasm_bytes, config);   // StatusOr, clear errors
+//   // on each worker thread:
+//   auto vm = PluginVm::create(*plugin, shared, &embedder);  // start, vm_start, configure
+//   auto stream = (*vm)->newStream(&stream_callbacks);         // see http_stream.h
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "meshwasm/abi/enums.h"
+#include "meshwasm/abi/status.h"
+#include "meshwasm/host/embedder.h"
+#include "meshwasm/host/http_stream.h"
+#include "meshwasm/host/plugin_config.h"
+#include "meshwasm/host/shared_state.h"
+#include "meshwasm/host/vm.h"
+
+namespace meshwasm::host {
+
+enum class AbiVersion : uint8_t { V0_1_0, V0_2_0, V0_2_1 };
+std::string_view toString(AbiVersion version);  // "0.1.0", "0.2.0", "0.2.1"
+
+class Plugin {
+ public:
+  // Compiles the module and checks it the way Envoy does before any VM exists: ABI marker
+  // ("Missing or unknown Proxy-Wasm ABI version"), allocator ("Wasm module is missing malloc
+  // function"), exact import signatures (missing import / import type mismatch), callback
+  // export signatures ("Bad function signature for: X").
+  static StatusOr<std::shared_ptr<const Plugin>> load(std::shared_ptr<Engine> engine,
+                                                      std::string_view wasm_bytes,
+                                                      PluginConfig config);
+
+  const PluginConfig& config() const { return config_; }
+  AbiVersion abiVersion() const { return abi_version_; }
+  std::string_view engineName() const { return engine_->name(); }
+
+  // The plugin's log level, changeable at run time from any thread (admin /logging).
+  abi::LogLevel logLevel() const { return static_cast<abi::LogLevel>(log_level_.load()); }
+  void setLogLevel(abi::LogLevel level) const { log_level_.store(static_cast<uint32_t>(level)); }
+
+  // Implementation details used by PluginVm.
+  struct Details;
+  const Details& details() const { return *details_; }
+  ~Plugin();
+
+ private:
+  Plugin() = default;
+  PluginConfig config_;
+  AbiVersion abi_version_ = AbiVersion::V0_2_1;
+  std::shared_ptr<Engine> engine_;
+  std::unique_ptr<Details> details_;
+  mutable std::atomic<uint32_t> log_level_{static_cast<uint32_t>(abi::LogLevel::Info)};
+};
+
+class WasmInstance;  // one started VM with its contexts (src/)
+
+// One plugin's VM on one worker thread. All methods on that thread, except that the object
+// may be destroyed on any thread once no stream uses it.
+class PluginVm : public std::enable_shared_from_this<PluginVm> {
+ public:
+  // Instantiates and starts the VM: start functions (restricted), root context create,
+  // proxy_on_vm_start, proxy_on_configure. Errors (the plugin is refused):
+  //   "Function: proxy_on_configure failed: <trap>" / "... returned false", start failures,
+  //   instantiate errors. Guest log lines go to embedder->log as they happen.
+  // `embedder` must outlive the PluginVm.
+  static StatusOr<std::shared_ptr<PluginVm>> create(std::shared_ptr<const Plugin> plugin,
+                                                    std::shared_ptr<SharedState> shared,
+                                                    Embedder* embedder);
+  ~PluginVm();
+
+  // A new HTTP stream. `callbacks` (may be nullptr) must outlive the stream. With a failed VM
+  // the stream answers by the fail strategy; with FailReload a new VM is started first when
+  // the backoff elapsed.
+  std::unique_ptr<HttpStream> newStream(StreamCallbacks* callbacks = nullptr);
+
+  // proxy_on_tick on the root context (the embedder's timer for setTickPeriod).
+  void onTick();
+  // Completion of an Embedder::httpCall; nullptr = failed/reset (num_headers 0, status 11).
+  void onHttpCallResponse(uint32_t token, const HttpCallResponse* response);
+  // Root context shutdown (reference 7.9): proxy_on_done, then proxy_on_delete now or after
+  // the guest calls proxy_done. Idempotent; also run by the destructor (a failed VM gets
+  // nothing).
+  void shutdown();
+
+  bool failed() const;
+  abi::FailState failState() const;
+  const Plugin& plugin() const { return *plugin_; }
+  SharedState& shared() const { return *shared_; }
+  Embedder& embedder() const { return *embedder_; }
+  // Number of VM replacements done under FailReload.
+  uint32_t reloadCount() const { return reload_count_; }
+
+  // The running instance (tests, diagnostics).
+  WasmInstance* instance() const { return instance_.get(); }
+
+ private:
+  PluginVm(std::shared_ptr<const Plugin> plugin, std::shared_ptr<SharedState> shared,
+           Embedder* embedder);
+  Status start();
+  void maybeReload();
+
+  std::shared_ptr<const Plugin> plugin_;
+  std::shared_ptr<SharedState> shared_;
+  Embedder* embedder_;
+  std::shared_ptr<WasmInstance> instance_;
+  std::chrono::steady_clock::time_point failed_at_{};
+  uint32_t reload_count_ = 0;
+};
+
+}  // namespace meshwasm::host
