@@ -1,0 +1,268 @@
+// Policy evaluation (per request) and the Policy object plumbing. Parsing lives in config.cc.
+#include "policy.h"
+
+#include "policy_data.h"
+#include "sha256.h"
+#include "text.h"
+
+namespace meshwasm::header_auth {
+namespace {
+
+constexpr std::string_view kDefaultPolicyName = "default";
+constexpr std::string_view kTutorialPolicyName = "tutorial";
+
+// A request value: absent, or a view (into the request or into `scratch` when joined).
+struct Value {
+  bool present = false;
+  std::string_view text;
+};
+
+// All values of header `name`, joined with "," when it repeats (Envoy's request.headers
+// rule). Builds the joined string in `scratch` only for a repeated header.
+Value headerValue(const RequestView& request, std::string_view name, std::string& scratch) {
+  Value value;
+  bool joined = false;
+  for (const auto& [key, text] : request.headers) {
+    if (!equalsIgnoreCase(key, name)) continue;
+    if (!value.present) {
+      value.present = true;
+      value.text = text;
+      continue;
+    }
+    if (!joined) {
+      scratch.assign(value.text);
+      joined = true;
+    }
+    scratch.push_back(',');
+    scratch.append(text);
+  }
+  if (joined) value.text = scratch;
+  return value;
+}
+
+// The first value of header `name` (pseudo-headers never repeat in a valid request).
+Value firstValue(const RequestView& request, std::string_view name) {
+  for (const auto& [key, text] : request.headers) {
+    if (equalsIgnoreCase(key, name)) return Value{true, text};
+  }
+  return Value{};
+}
+
+Value hostValue(const RequestView& request) {
+  Value value = firstValue(request, ":authority");
+  if (!value.present) value = firstValue(request, "host");
+  if (value.present) value.text = stripPort(value.text);
+  return value;
+}
+
+Value pathValue(const RequestView& request) {
+  Value value = firstValue(request, ":path");
+  if (value.present) value.text = stripQuery(value.text);
+  return value;
+}
+
+Value subjectValue(const Condition& condition, const RequestView& request,
+                   std::string& scratch) {
+  switch (condition.subject) {
+    case Subject::Header: return headerValue(request, condition.header, scratch);
+    case Subject::Path: return pathValue(request);
+    case Subject::Method: return firstValue(request, ":method");
+    case Subject::Host: return hostValue(request);
+  }
+  return Value{};
+}
+
+bool stringMatches(const Condition& condition, const MatchValue& expected,
+                   std::string_view actual) {
+  const std::string_view want = expected.text;
+  const bool fold = condition.ignore_case;
+  switch (condition.kind) {
+    case MatchKind::Exact:
+    case MatchKind::OneOf:
+      return fold ? equalsIgnoreCase(actual, want) : actual == want;
+    case MatchKind::Prefix:
+      return actual.size() >= want.size() &&
+             (fold ? equalsIgnoreCase(actual.substr(0, want.size()), want)
+                   : actual.substr(0, want.size()) == want);
+    case MatchKind::Suffix: {
+      if (actual.size() < want.size()) return false;
+      std::string_view tail = actual.substr(actual.size() - want.size());
+      return fold ? equalsIgnoreCase(tail, want) : tail == want;
+    }
+    case MatchKind::Contains:
+      return fold ? containsIgnoreCase(actual, want) : actual.find(want) != actual.npos;
+    case MatchKind::Present: return true;
+  }
+  return false;
+}
+
+bool conditionHolds(const Condition& condition, const RequestView& request,
+                    std::string& scratch) {
+  Value value = subjectValue(condition, request, scratch);
+  if (condition.kind == MatchKind::Present) {
+    return (value.present == condition.present) != condition.invert;
+  }
+  if (!value.present) {
+    // A missing value never satisfies a string matcher, inverted or not.
+    if (!condition.treat_missing_as_empty) return false;
+    value.text = std::string_view();
+  }
+  bool matched = false;
+  if (condition.any_hashed) {
+    // Every digest is compared in full: the time taken does not depend on which entry (if
+    // any) matches, nor on how much of a digest does.
+    const Sha256Digest digest = sha256(value.text);
+    for (const MatchValue& expected : condition.values) {
+      bool equal = expected.hashed ? digestsEqual(digest, expected.digest)
+                                   : stringMatches(condition, expected, value.text);
+      matched = matched | equal;
+    }
+  } else {
+    for (const MatchValue& expected : condition.values) {
+      if (stringMatches(condition, expected, value.text)) {
+        matched = true;
+        break;
+      }
+    }
+  }
+  return matched != condition.invert;
+}
+
+bool ruleMatches(const Rule& rule, const RequestView& request, std::string& scratch) {
+  if (rule.require_all) {
+    for (const Condition& condition : rule.conditions) {
+      if (!conditionHolds(condition, request, scratch)) return false;
+    }
+    return true;
+  }
+  for (const Condition& condition : rule.conditions) {
+    if (conditionHolds(condition, request, scratch)) return true;
+  }
+  return false;
+}
+
+bool routeMatches(const RouteMatch& match, const RequestView& request) {
+  if (match.has_route_name && request.route_name != match.route_name) return false;
+  if (match.has_host) {
+    Value host = hostValue(request);
+    if (!host.present || !equalsIgnoreCase(host.text, match.host)) return false;
+  }
+  if (match.has_path_prefix) {
+    Value path = pathValue(request);
+    if (!path.present || path.text.substr(0, match.path_prefix.size()) != match.path_prefix) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Decision evaluateTutorial(const PolicyData& data, const RequestView& request) {
+  // Envoy's single-value header call returns the first value of a repeated header.
+  Value allow = firstValue(request, "allow");
+  Decision decision;
+  if (allow.present && allow.text == "true") {
+    decision.verdict = Verdict::Allow;
+    decision.policy = kTutorialPolicyName;
+  } else {
+    decision.verdict = Verdict::Deny;
+    decision.policy = kDefaultPolicyName;
+    decision.response = &data.top.response;
+  }
+  return decision;
+}
+
+}  // namespace
+
+DenyResponse tutorialResponse() {
+  DenyResponse response;
+  response.status = 403;
+  response.body = "Forbidden by ASM Wasm Plugin, cpp version\n";
+  response.headers.emplace_back("content-type", "text/plain");
+  response.grpc_status = -1;
+  return response;
+}
+
+Decision Policy::evaluate(const RequestView& request) const {
+  const PolicyData& data = *data_;
+  if (data.tutorial) return evaluateTutorial(data, request);
+
+  const RuleSet* rules = &data.top;
+  Decision decision;
+  for (size_t i = 0; i < data.routes.size(); ++i) {
+    if (routeMatches(data.routes[i].match, request)) {
+      rules = &data.routes[i].rules;
+      decision.route = static_cast<int32_t>(i);
+      break;
+    }
+  }
+
+  std::string scratch;  // holds a joined repeated header; no allocation otherwise (or SSO)
+  const Rule* decided_by = nullptr;
+  Verdict verdict = rules->fallback;
+  for (const Rule& rule : rules->deny) {
+    if (ruleMatches(rule, request, scratch)) {
+      decided_by = &rule;
+      verdict = Verdict::Deny;
+      break;
+    }
+  }
+  if (decided_by == nullptr) {
+    for (const Rule& rule : rules->allow) {
+      if (ruleMatches(rule, request, scratch)) {
+        decided_by = &rule;
+        verdict = Verdict::Allow;
+        break;
+      }
+    }
+  }
+  if (decided_by != nullptr) {
+    decision.policy = decided_by->name;
+    decision.policy_index = decided_by->counter;
+  } else {
+    decision.policy = kDefaultPolicyName;
+  }
+  decision.verdict = verdict;
+  if (verdict == Verdict::Deny) {
+    decision.response = &rules->response;
+    if (rules->dry_run) {
+      decision.verdict = Verdict::Allow;
+      decision.dry_run_denied = true;
+    }
+  }
+  return decision;
+}
+
+Policy::Policy(std::unique_ptr<PolicyData> data) : data_(std::move(data)) {}
+Policy::Policy(Policy&&) noexcept = default;
+Policy& Policy::operator=(Policy&&) noexcept = default;
+Policy::~Policy() = default;
+
+Policy Policy::tutorial() {
+  auto data = std::make_unique<PolicyData>();
+  data->tutorial = true;
+  data->top.response = tutorialResponse();
+  data->allowed_counter = data->stat_prefix + ".allowed";
+  data->denied_counter = data->stat_prefix + ".denied";
+  data->dry_run_denied_counter = data->stat_prefix + ".dry_run_denied";
+  return Policy(std::move(data));
+}
+
+StatusOr<Policy> Policy::parse(std::string_view json) {
+  if (isBlank(json)) return tutorial();
+  auto data = std::make_unique<PolicyData>();
+  Status status = parseConfig(json, *data);
+  if (!status.isOk()) return status;
+  if (data->tutorial) return tutorial();
+  return Policy(std::move(data));
+}
+
+bool Policy::isTutorial() const { return data_->tutorial; }
+std::string_view Policy::statPrefix() const { return data_->stat_prefix; }
+const std::string& Policy::allowedCounter() const { return data_->allowed_counter; }
+const std::string& Policy::deniedCounter() const { return data_->denied_counter; }
+const std::string& Policy::dryRunDeniedCounter() const { return data_->dry_run_denied_counter; }
+const std::vector<std::string>& Policy::policyCounters() const {
+  return data_->policy_counters;
+}
+
+}  // namespace meshwasm::header_auth
