@@ -1,0 +1,25 @@
+// Engine factory.
+#include "meshwasm/host/engines.h"
+
+#include <string>
+
+#include "wabt_engine.h"
+
+namespace meshwasm::host {
+
+const std::vector<std::string_view>& engineNames() {
+  static const std::vector<std::string_view> kNames = {"interp"};
+  return kNames;
+}
+
+StatusOr<std::unique_ptr<Engine>> makeEngine(std::string_view name) {
+  if (name == "interp") return makeWabtEngine();
+  std::string known;
+  for (auto n : engineNames()) {
+    if (!known.empty()) known += ", ";
+    known += n;
+  }
+  return Status::error("Unknown Wasm engine: " + std::string(name) + " (known: " + known + ")");
+}
+
+}  // namespace meshwasm::host
