@@ -20,5 +20,6 @@ function(meshwasm_add_guest_module name)
   target_compile_options(${name} PRIVATE ${MESHWASM_GUEST_COMPILE_OPTIONS})
   target_link_options(${name} PRIVATE ${MESHWASM_GUEST_LINK_OPTIONS})
   target_link_libraries(${name} PRIVATE ${ARG_LIBRARIES})
-  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${MESHWASM_WASM_DIR}")
+  # SUFFIX: the Generic platform module resets CMAKE_EXECUTABLE_SUFFIX after the toolchain file.
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${MESHWASM_WASM_DIR}" SUFFIX ".wasm")
 endfunction()
