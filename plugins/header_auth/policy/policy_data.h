@@ -78,6 +78,10 @@ struct PolicyData {
 // The tutorial's deny response: 403, content-type text/plain, the tutorial body.
 DenyResponse tutorialResponse();
 
+// The deny response of a configuration without "deny_response" (and the base that a
+// "deny_response" object's fields override): the tutorial's reply, details "header_auth_denied".
+DenyResponse defaultConfiguredResponse();
+
 // Parses and validates a non-empty configuration into `data` (config.cc).
 Status parseConfig(std::string_view json, PolicyData& data);
 

@@ -1,6 +1,7 @@
 // Small ASCII string helpers shared by the policy's parser and evaluator.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -53,6 +54,23 @@ inline std::string_view stripPort(std::string_view host) {
   size_t colon = host.find(':');
   if (colon == host.npos || host.find(':', colon + 1) != host.npos) return host;
   return host.substr(0, colon);
+}
+
+}  // namespace meshwasm::header_auth
+
+namespace meshwasm::header_auth {
+
+// Decimal text of `value` (std::to_string is avoided: it can pull printf into the guest).
+inline std::string decimal(uint64_t value) {
+  char digits[20];
+  int count = 0;
+  do {
+    digits[count++] = char('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  std::string text;
+  while (count > 0) text.push_back(digits[--count]);
+  return text;
 }
 
 }  // namespace meshwasm::header_auth
