@@ -35,6 +35,9 @@ struct LogRecord {
   // contexts " <root_id> <vm_id>", start functions/allocator "" (empty components omitted).
   std::string_view prefix;
   std::string_view message;  // exactly what the guest logged
+  // True for the host's own lines about the plugin ("Function: X failed: <trap>", start
+  // and configure failures); these are always delivered, whatever the plugin's level.
+  bool from_host = false;
 };
 
 // proxy_http_call, already validated (cluster name, :method/:path/:authority present).

@@ -21,14 +21,12 @@
 #include "meshwasm/abi/status.h"
 #include "meshwasm/host/embedder.h"
 #include "meshwasm/host/http_stream.h"
+#include "meshwasm/host/module_info.h"
 #include "meshwasm/host/plugin_config.h"
 #include "meshwasm/host/shared_state.h"
 #include "meshwasm/host/vm.h"
 
 namespace meshwasm::host {
-
-enum class AbiVersion : uint8_t { V0_1_0, V0_2_0, V0_2_1 };
-std::string_view toString(AbiVersion version);  // "0.1.0", "0.2.0", "0.2.1"
 
 class Plugin {
  public:
@@ -40,9 +38,12 @@ class Plugin {
                                                       std::string_view wasm_bytes,
                                                       PluginConfig config);
 
+  // A plugin without code, for unit tests that drive host calls through a fake Vm.
+  static std::shared_ptr<const Plugin> forTesting(PluginConfig config, AbiVersion version);
+
   const PluginConfig& config() const { return config_; }
   AbiVersion abiVersion() const { return abi_version_; }
-  std::string_view engineName() const { return engine_->name(); }
+  std::string_view engineName() const { return engine_ ? engine_->name() : "none"; }
 
   // The plugin's log level, changeable at run time from any thread (admin /logging).
   abi::LogLevel logLevel() const { return static_cast<abi::LogLevel>(log_level_.load()); }
@@ -87,6 +88,11 @@ class PluginVm : public std::enable_shared_from_this<PluginVm> {
   void onTick();
   // Completion of an Embedder::httpCall; nullptr = failed/reset (num_headers 0, status 11).
   void onHttpCallResponse(uint32_t token, const HttpCallResponse* response);
+  // proxy_on_queue_ready on the root context (posted through Embedder::post by the host).
+  void onQueueReady(uint32_t token);
+  // How a queue registered by this VM reaches it: posts onQueueReady through
+  // Embedder::post while this PluginVm lives (safe to call from any thread).
+  SharedState::QueueNotifier queueNotifier();
   // Root context shutdown (reference 7.9): proxy_on_done, then proxy_on_delete now or after
   // the guest calls proxy_done. Idempotent; also run by the destructor (a failed VM gets
   // nothing).
@@ -113,6 +119,8 @@ class PluginVm : public std::enable_shared_from_this<PluginVm> {
   std::shared_ptr<SharedState> shared_;
   Embedder* embedder_;
   std::shared_ptr<WasmInstance> instance_;
+  struct Poster;
+  std::shared_ptr<Poster> poster_;
   std::chrono::steady_clock::time_point failed_at_{};
   uint32_t reload_count_ = 0;
 };

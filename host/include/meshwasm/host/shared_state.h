@@ -28,7 +28,8 @@ struct MetricSnapshot {
 
 class SharedState {
  public:
-  SharedState() = default;
+  SharedState();
+  ~SharedState();
   SharedState(const SharedState&) = delete;
   SharedState& operator=(const SharedState&) = delete;
 

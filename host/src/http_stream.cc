@@ -1,0 +1,503 @@
+// HttpStreamImpl: callback order, return-code mapping, deferred local replies and stream
+// control, header visibility per phase and fail strategies, as Envoy's HTTP Wasm filter.
+#include <cctype>
+
+#include "host_call_util.h"
+#include "http_stream_impl.h"
+
+namespace meshwasm::host {
+
+std::string_view toString(FilterAction action) {
+  switch (action) {
+    case FilterAction::Continue:
+      return "Continue";
+    case FilterAction::StopAllIterationAndWatermark:
+      return "StopAllIterationAndWatermark";
+    case FilterAction::StopAllIterationAndBuffer:
+      return "StopAllIterationAndBuffer";
+    case FilterAction::StopIterationAndBuffer:
+      return "StopIterationAndBuffer";
+    case FilterAction::StopIterationAndWatermark:
+      return "StopIterationAndWatermark";
+    case FilterAction::StopIterationNoBuffer:
+      return "StopIterationNoBuffer";
+    case FilterAction::StopIteration:
+      return "StopIteration";
+    case FilterAction::LocalReply:
+      return "LocalReply";
+    case FilterAction::Reset:
+      return "Reset";
+  }
+  return "?";
+}
+
+namespace {
+
+StreamCallbacks& noCallbacks() {
+  static StreamCallbacks callbacks;
+  return callbacks;
+}
+
+// Reference 6.2.
+FilterAction headersAction(uint64_t r) {
+  switch (static_cast<uint32_t>(r)) {
+    case 0:
+    case 2:
+      return FilterAction::Continue;
+    case 3:
+      return FilterAction::StopAllIterationAndBuffer;
+    default:
+      return FilterAction::StopAllIterationAndWatermark;
+  }
+}
+
+FilterAction dataAction(uint64_t r) {
+  switch (static_cast<uint32_t>(r)) {
+    case 0:
+      return FilterAction::Continue;
+    case 1:
+      return FilterAction::StopIterationAndBuffer;
+    case 2:
+      return FilterAction::StopIterationAndWatermark;
+    default:
+      return FilterAction::StopIterationNoBuffer;
+  }
+}
+
+FilterAction trailersAction(uint64_t r) {
+  return static_cast<uint32_t>(r) == 0 ? FilterAction::Continue : FilterAction::StopIteration;
+}
+
+const std::string* findHeader(const Headers& h, std::string_view key) {
+  for (const auto& [k, v] : h) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+void setHeader(Headers& h, std::string_view key, std::string value) {
+  for (auto& [k, v] : h) {
+    if (k == key) {
+      v = std::move(value);
+      return;
+    }
+  }
+  h.emplace_back(std::string(key), std::move(value));
+}
+
+void removeHeader(Headers& h, std::string_view key) {
+  std::erase_if(h, [&](const abi::HeaderPair& p) { return p.first == key; });
+}
+
+uint32_t grpcStatusFromHttp(uint32_t code) {
+  switch (code) {
+    case 400:
+      return 13;
+    case 401:
+      return 16;
+    case 403:
+      return 7;
+    case 404:
+      return 12;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return 14;
+    default:
+      return 2;
+  }
+}
+
+std::string percentEncode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c > 0x7e || c == '%') {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+bool isGrpc(const Headers& headers) {
+  const std::string* ct = findHeader(headers, "content-type");
+  return ct != nullptr && ct->starts_with("application/grpc");
+}
+
+}  // namespace
+
+LocalReply buildLocalReply(const StreamState::PendingReply& p, bool grpc_request) {
+  LocalReply r;
+  r.status = p.status;
+  r.grpc_status = static_cast<int32_t>(p.grpc_status);
+  r.details = p.details;
+  for (char& c : r.details) {
+    if (std::isspace(static_cast<unsigned char>(c))) c = '_';
+  }
+  Headers& h = r.headers;
+  if (!grpc_request) {
+    h.emplace_back(":status", std::to_string(p.status));
+    for (const auto& [k, v] : p.headers) h.emplace_back(lowerCase(k), v);
+    if (!p.body.empty()) {
+      setHeader(h, "content-length", std::to_string(p.body.size()));
+      if (findHeader(h, "content-type") == nullptr) h.emplace_back("content-type", "text/plain");
+      r.body = p.body;
+    } else {
+      removeHeader(h, "content-length");
+      removeHeader(h, "content-type");
+    }
+    return r;
+  }
+  h.emplace_back(":status", "200");
+  for (const auto& [k, v] : p.headers) h.emplace_back(lowerCase(k), v);
+  removeHeader(h, "content-length");
+  setHeader(h, "content-type", "application/grpc");
+  uint32_t grpc = p.grpc_status <= 16 ? p.grpc_status : grpcStatusFromHttp(p.status);
+  setHeader(h, "grpc-status", std::to_string(grpc));
+  if (!p.body.empty()) setHeader(h, "grpc-message", percentEncode(p.body));
+  return r;
+}
+
+LocalReply failStreamReply(bool grpc_request) {
+  StreamState::PendingReply p;
+  p.status = 503;
+  p.details = "wasm_fail_stream";
+  p.grpc_status = 14;
+  return buildLocalReply(p, grpc_request);
+}
+
+HttpStreamImpl::HttpStreamImpl(std::shared_ptr<WasmInstance> instance,
+                               StreamCallbacks* callbacks, FailStrategy strategy)
+    : instance_(std::move(instance)),
+      callbacks_(callbacks ? callbacks : &noCallbacks()),
+      strategy_(strategy) {
+  state_.callbacks = callbacks_;
+  state_.owner = this;
+}
+
+HttpStreamImpl::~HttpStreamImpl() { onComplete(); }
+
+bool HttpStreamImpl::usable() {
+  if (!instance_ || !instance_->hasVm() || instance_->failed()) {
+    vm_failed_ = true;
+    return false;
+  }
+  return true;
+}
+
+FilterAction HttpStreamImpl::failNow() {
+  vm_failed_ = true;
+  if (strategy_ == FailStrategy::FailOpen) return FilterAction::Continue;
+  details_ = "wasm_fail_stream";
+  if (response_headers_sent_) return FilterAction::Reset;
+  reply_ = failStreamReply(state_.is_grpc);
+  return FilterAction::LocalReply;
+}
+
+std::optional<FilterAction> HttpStreamImpl::failedAction() {
+  if (usable()) return std::nullopt;
+  return failNow();
+}
+
+bool HttpStreamImpl::ensureContext() {
+  if (ctx_ != nullptr) return true;
+  ctx_ = instance_->createStreamContext(&state_);
+  context_id_ = ctx_->id;
+  return call(instance_->exports().on_context_create, "proxy_on_context_create",
+              {ctx_->id, ctx_->root_id}, nullptr);
+}
+
+bool HttpStreamImpl::call(ExportFunction fn, std::string_view name,
+                          std::initializer_list<uint64_t> args, uint64_t* result) {
+  in_callback_ = true;
+  bool ok = instance_->callGuest(fn, name, ctx_, args, result);
+  in_callback_ = false;
+  if (!ok) vm_failed_ = true;
+  return ok;
+}
+
+void HttpStreamImpl::closeRequestMaps() {
+  state_.readable[0] = state_.writable[0] = false;
+  state_.maps[0] = nullptr;
+  state_.readable[1] = state_.writable[1] = false;
+  state_.maps[1] = nullptr;
+}
+
+FilterAction HttpStreamImpl::finish(FilterAction action, Stage stage) {
+  instance_->applyTouchedStreams(&state_);
+  bool request_stage = stage == Stage::RequestHeaders || stage == Stage::RequestBody ||
+                       stage == Stage::RequestTrailers;
+  if (state_.close_stream) {
+    state_.close_stream = false;
+    details_ = "wasm_close_stream";
+    return FilterAction::Reset;
+  }
+  if (state_.pending_reply) {
+    StreamState::PendingReply p = std::move(*state_.pending_reply);
+    state_.pending_reply.reset();
+    if (request_stage) {
+      replyThroughResponsePath(p);
+      return FilterAction::LocalReply;
+    }
+    if (!response_headers_sent_) {
+      reply_ = buildLocalReply(p, state_.is_grpc);
+      details_ = reply_->details;
+      state_.response_headers = &reply_->headers;
+      return FilterAction::LocalReply;
+    }
+    details_ = buildLocalReply(p, state_.is_grpc).details;
+    return FilterAction::Reset;
+  }
+  if (request_stage && state_.continue_request) action = FilterAction::Continue;
+  if (!request_stage && state_.continue_response) action = FilterAction::Continue;
+  state_.continue_request = state_.continue_response = false;
+  switch (stage) {
+    case Stage::RequestHeaders:
+    case Stage::RequestBody:
+    case Stage::RequestTrailers:
+      if (action == FilterAction::Continue) closeRequestMaps();
+      break;
+    case Stage::ResponseHeaders:
+    case Stage::ResponseBody:
+    case Stage::ResponseTrailers:
+      if (action == FilterAction::Continue) {
+        response_headers_sent_ = true;
+        state_.readable[2] = state_.writable[2] = false;
+        state_.maps[2] = nullptr;
+        state_.readable[3] = state_.writable[3] = false;
+        state_.maps[3] = nullptr;
+      }
+      break;
+  }
+  return action;
+}
+
+void HttpStreamImpl::replyThroughResponsePath(const StreamState::PendingReply& pending) {
+  reply_ = buildLocalReply(pending, state_.is_grpc);
+  details_ = reply_->details;
+  response_started_ = true;
+  closeRequestMaps();
+  state_.response_headers = &reply_->headers;
+  if (ctx_ == nullptr) return;
+  state_.maps[2] = &reply_->headers;
+  state_.readable[2] = state_.writable[2] = true;
+  bool eos = reply_->body.empty();
+  uint64_t r = 0;
+  const auto& e = instance_->exports();
+  bool ok = instance_->abi() == AbiVersion::V0_1_0
+                ? call(e.on_response_headers, "proxy_on_response_headers",
+                       {ctx_->id, reply_->headers.size()}, &r)
+                : call(e.on_response_headers, "proxy_on_response_headers",
+                       {ctx_->id, reply_->headers.size(), eos ? 1u : 0u}, &r);
+  state_.maps[2] = nullptr;
+  state_.readable[2] = state_.writable[2] = false;
+  if (ok && state_.pending_reply) {
+    // A reply sent from the response headers of a local reply goes out directly.
+    StreamState::PendingReply p = std::move(*state_.pending_reply);
+    state_.pending_reply.reset();
+    reply_ = buildLocalReply(p, state_.is_grpc);
+    details_ = reply_->details;
+    state_.response_headers = &reply_->headers;
+    response_headers_sent_ = true;
+    return;
+  }
+  if (ok && !reply_->body.empty()) {
+    state_.bodies[1] = &reply_->body;
+    ok = call(e.on_response_body, "proxy_on_response_body", {ctx_->id, reply_->body.size(), 1},
+              &r);
+    state_.bodies[1] = nullptr;
+    state_.pending_reply.reset();
+  }
+  state_.continue_request = state_.continue_response = false;
+  response_headers_sent_ = true;
+  if (!ok && strategy_ != FailStrategy::FailOpen) {
+    reply_ = failStreamReply(state_.is_grpc);
+    details_ = "wasm_fail_stream";
+    state_.response_headers = &reply_->headers;
+  }
+}
+
+FilterAction HttpStreamImpl::onRequestHeaders(Headers& headers, bool end_stream) {
+  state_.request_headers = &headers;
+  state_.is_grpc = isGrpc(headers);
+  if (auto a = failedAction()) return *a;
+  if (!ensureContext()) return failNow();
+  state_.maps[0] = &headers;
+  state_.readable[0] = state_.writable[0] = true;
+  uint64_t r = 0;
+  const auto& e = instance_->exports();
+  bool ok = instance_->abi() == AbiVersion::V0_1_0
+                ? call(e.on_request_headers, "proxy_on_request_headers",
+                       {ctx_->id, headers.size()}, &r)
+                : call(e.on_request_headers, "proxy_on_request_headers",
+                       {ctx_->id, headers.size(), end_stream ? 1u : 0u}, &r);
+  if (!ok) return failNow();
+  return finish(headersAction(r), Stage::RequestHeaders);
+}
+
+FilterAction HttpStreamImpl::onRequestBody(std::string& body, bool end_stream,
+                                           Headers* trailers) {
+  if (auto a = failedAction()) return *a;
+  if (ctx_ == nullptr) return FilterAction::Continue;
+  state_.bodies[0] = &body;
+  if (end_stream && trailers != nullptr && trailers->empty()) {
+    state_.maps[1] = trailers;
+    state_.readable[1] = state_.writable[1] = true;
+  }
+  uint64_t r = 0;
+  bool ok = call(instance_->exports().on_request_body, "proxy_on_request_body",
+                 {ctx_->id, body.size(), end_stream ? 1u : 0u}, &r);
+  state_.bodies[0] = nullptr;
+  state_.maps[1] = nullptr;
+  state_.readable[1] = state_.writable[1] = false;
+  if (!ok) return failNow();
+  return finish(dataAction(r), Stage::RequestBody);
+}
+
+FilterAction HttpStreamImpl::onRequestTrailers(Headers& trailers) {
+  if (auto a = failedAction()) return *a;
+  if (ctx_ == nullptr) return FilterAction::Continue;
+  state_.maps[1] = &trailers;
+  state_.readable[1] = state_.writable[1] = true;
+  uint64_t r = 0;
+  bool ok = call(instance_->exports().on_request_trailers, "proxy_on_request_trailers",
+                 {ctx_->id, trailers.size()}, &r);
+  if (!ok) return failNow();
+  FilterAction a = finish(trailersAction(r), Stage::RequestTrailers);
+  return a;
+}
+
+FilterAction HttpStreamImpl::onResponseHeaders(Headers& headers, bool end_stream) {
+  response_started_ = true;
+  state_.response_headers = &headers;
+  if (auto a = failedAction()) return *a;
+  if (ctx_ == nullptr) return FilterAction::Continue;
+  closeRequestMaps();
+  state_.maps[2] = &headers;
+  state_.readable[2] = state_.writable[2] = true;
+  uint64_t r = 0;
+  const auto& e = instance_->exports();
+  bool ok = instance_->abi() == AbiVersion::V0_1_0
+                ? call(e.on_response_headers, "proxy_on_response_headers",
+                       {ctx_->id, headers.size()}, &r)
+                : call(e.on_response_headers, "proxy_on_response_headers",
+                       {ctx_->id, headers.size(), end_stream ? 1u : 0u}, &r);
+  if (!ok) return failNow();
+  return finish(headersAction(r), Stage::ResponseHeaders);
+}
+
+FilterAction HttpStreamImpl::onResponseBody(std::string& body, bool end_stream,
+                                            Headers* trailers) {
+  if (auto a = failedAction()) return *a;
+  if (ctx_ == nullptr) return FilterAction::Continue;
+  state_.bodies[1] = &body;
+  if (end_stream && trailers != nullptr && trailers->empty()) {
+    state_.maps[3] = trailers;
+    state_.readable[3] = state_.writable[3] = true;
+    state_.response_trailers = trailers;
+  }
+  uint64_t r = 0;
+  bool ok = call(instance_->exports().on_response_body, "proxy_on_response_body",
+                 {ctx_->id, body.size(), end_stream ? 1u : 0u}, &r);
+  state_.bodies[1] = nullptr;
+  state_.maps[3] = nullptr;
+  state_.readable[3] = state_.writable[3] = false;
+  if (!ok) return failNow();
+  return finish(dataAction(r), Stage::ResponseBody);
+}
+
+FilterAction HttpStreamImpl::onResponseTrailers(Headers& trailers) {
+  state_.response_trailers = &trailers;
+  if (auto a = failedAction()) return *a;
+  if (ctx_ == nullptr) return FilterAction::Continue;
+  state_.maps[3] = &trailers;
+  state_.readable[3] = state_.writable[3] = true;
+  uint64_t r = 0;
+  bool ok = call(instance_->exports().on_response_trailers, "proxy_on_response_trailers",
+                 {ctx_->id, trailers.size()}, &r);
+  if (!ok) return failNow();
+  return finish(trailersAction(r), Stage::ResponseTrailers);
+}
+
+void HttpStreamImpl::onComplete() {
+  if (completed_) return;
+  completed_ = true;
+  if (!usable()) {
+    if (ctx_ != nullptr && instance_) instance_->removeContext(context_id_);
+    ctx_ = nullptr;
+    return;
+  }
+  // A stream the plugin never saw (rejected earlier in the chain): Envoy creates the context
+  // at log time (reference 7.7).
+  if (ctx_ == nullptr && !ensureContext()) {
+    instance_->removeContext(context_id_);
+    ctx_ = nullptr;
+    return;
+  }
+  state_.in_log = true;
+  for (int i = 0; i < 4; ++i) {
+    state_.maps[i] = nullptr;
+    state_.readable[i] = state_.writable[i] = false;
+  }
+  state_.bodies[0] = state_.bodies[1] = nullptr;
+  state_.maps[0] = state_.request_headers;
+  state_.maps[2] = state_.response_headers;
+  state_.maps[3] = state_.response_trailers;
+  for (int i : {0, 2, 3}) state_.readable[i] = state_.maps[i] != nullptr;
+  const auto& e = instance_->exports();
+  uint32_t id = ctx_->id;
+  if (call(e.on_log, "proxy_on_log", {id}, nullptr)) {
+    uint64_t r = 0;
+    if (call(e.on_done, "proxy_on_done", {id}, &r)) {
+      call(e.on_delete, "proxy_on_delete", {id}, nullptr);
+    }
+  }
+  instance_->applyTouchedStreams(&state_);
+  instance_->removeContext(id);
+  ctx_ = nullptr;
+}
+
+void HttpStreamImpl::applyDeferred() {
+  if (completed_ || in_callback_) return;
+  if (state_.close_stream) {
+    state_.close_stream = false;
+    details_ = "wasm_close_stream";
+    callbacks_->resetStream();
+    return;
+  }
+  if (state_.pending_reply) {
+    StreamState::PendingReply p = std::move(*state_.pending_reply);
+    state_.pending_reply.reset();
+    if (!response_started_) {
+      replyThroughResponsePath(p);
+      callbacks_->sendLocalReply();
+    } else if (!response_headers_sent_) {
+      reply_ = buildLocalReply(p, state_.is_grpc);
+      details_ = reply_->details;
+      state_.response_headers = &reply_->headers;
+      callbacks_->sendLocalReply();
+    } else {
+      details_ = buildLocalReply(p, state_.is_grpc).details;
+      callbacks_->resetStream();
+    }
+    return;
+  }
+  if (state_.continue_request) {
+    state_.continue_request = false;
+    closeRequestMaps();
+    callbacks_->continueRequest();
+  }
+  if (state_.continue_response) {
+    state_.continue_response = false;
+    state_.readable[2] = state_.writable[2] = false;
+    state_.maps[2] = nullptr;
+    callbacks_->continueResponse();
+  }
+}
+
+}  // namespace meshwasm::host

@@ -1,0 +1,73 @@
+// HttpStreamImpl: Envoy's HTTP Wasm filter behaviour for one stream (internal).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "meshwasm/host/http_stream.h"
+#include "meshwasm/host/plugin_config.h"
+#include "wasm_instance.h"
+
+namespace meshwasm::host {
+
+// Builds the reply Envoy sends for proxy_send_local_response (reference 8).
+LocalReply buildLocalReply(const StreamState::PendingReply& pending, bool grpc_request);
+// Envoy's reply for a failed VM: 503, empty body, gRPC 14, details "wasm_fail_stream".
+LocalReply failStreamReply(bool grpc_request);
+
+class HttpStreamImpl : public HttpStream {
+ public:
+  HttpStreamImpl(std::shared_ptr<WasmInstance> instance, StreamCallbacks* callbacks,
+                 FailStrategy strategy);
+  ~HttpStreamImpl() override;
+
+  FilterAction onRequestHeaders(Headers& headers, bool end_stream) override;
+  FilterAction onRequestBody(std::string& body, bool end_stream, Headers* trailers) override;
+  FilterAction onRequestTrailers(Headers& trailers) override;
+  FilterAction onResponseHeaders(Headers& headers, bool end_stream) override;
+  FilterAction onResponseBody(std::string& body, bool end_stream, Headers* trailers) override;
+  FilterAction onResponseTrailers(Headers& trailers) override;
+  void onComplete() override;
+
+  const LocalReply* localReply() const override { return reply_ ? &*reply_ : nullptr; }
+  std::string_view responseCodeDetails() const override { return details_; }
+  bool vmFailed() const override { return vm_failed_; }
+  uint32_t contextId() const override { return context_id_; }
+
+  // Deferred actions requested from another context's callback (after an HTTP call, a tick).
+  void applyDeferred();
+
+ private:
+  enum class Stage { RequestHeaders, RequestBody, RequestTrailers, ResponseHeaders,
+                     ResponseBody, ResponseTrailers };
+
+  bool usable();  // VM alive; records vm_failed_
+  std::optional<FilterAction> failedAction();
+  FilterAction failNow();
+  bool ensureContext();
+  bool call(ExportFunction fn, std::string_view name, std::initializer_list<uint64_t> args,
+            uint64_t* result);
+  FilterAction finish(FilterAction action, Stage stage);
+  // Runs a local reply through the plugin's response callbacks (reply from the request
+  // path) and stores it in reply_.
+  void replyThroughResponsePath(const StreamState::PendingReply& pending);
+  void closeRequestMaps();
+
+  std::shared_ptr<WasmInstance> instance_;
+  StreamCallbacks* callbacks_;
+  FailStrategy strategy_;
+  StreamState state_;
+  Context* ctx_ = nullptr;
+  uint32_t context_id_ = 0;
+  std::optional<LocalReply> reply_;
+  Headers reply_headers_;  // while a local reply runs through response callbacks
+  std::string details_;
+  bool vm_failed_ = false;
+  bool completed_ = false;
+  bool response_started_ = false;
+  bool response_headers_sent_ = false;
+  bool in_callback_ = false;
+};
+
+}  // namespace meshwasm::host

@@ -1,0 +1,371 @@
+// WasmInstance: one started VM of a plugin, its contexts and the guest calls.
+#include "wasm_instance.h"
+
+#include <algorithm>
+
+#include "host_call_util.h"
+#include "http_stream_impl.h"
+#include "plugin_details.h"
+
+namespace meshwasm::host {
+
+WasmInstance::WasmInstance(std::shared_ptr<const Plugin> plugin, SharedState* shared,
+                           Embedder* embedder, PluginVm* owner)
+    : plugin_(std::move(plugin)), shared_(shared), embedder_(embedder), owner_(owner) {}
+
+WasmInstance::~WasmInstance() = default;
+
+Status WasmInstance::instantiate() {
+  const auto& d = plugin_->details();
+  auto vm = d.engine->instantiate(d.module, importTable(plugin_->abiVersion()), this);
+  if (!vm) return vm.status();
+  attach(std::move(*vm));
+  return Status::ok();
+}
+
+void WasmInstance::attach(std::unique_ptr<Vm> vm) {
+  vm_ = std::move(vm);
+  auto find = [&](std::string_view name) { return vm_->findFunction(name); };
+  auto& e = exports_;
+  e.malloc = find("malloc");
+  if (e.malloc == kNoExport) e.malloc = find("proxy_on_memory_allocate");
+  e.on_context_create = find("proxy_on_context_create");
+  e.on_vm_start = find("proxy_on_vm_start");
+  e.on_configure = find("proxy_on_configure");
+  e.on_tick = find("proxy_on_tick");
+  e.on_queue_ready = find("proxy_on_queue_ready");
+  if (plugin_->abiVersion() != AbiVersion::V0_1_0) {
+    e.on_foreign_function = find("proxy_on_foreign_function");
+  }
+  e.on_request_headers = find("proxy_on_request_headers");
+  e.on_request_body = find("proxy_on_request_body");
+  e.on_request_trailers = find("proxy_on_request_trailers");
+  e.on_response_headers = find("proxy_on_response_headers");
+  e.on_response_body = find("proxy_on_response_body");
+  e.on_response_trailers = find("proxy_on_response_trailers");
+  e.on_log = find("proxy_on_log");
+  e.on_done = find("proxy_on_done");
+  e.on_delete = find("proxy_on_delete");
+  e.on_http_call_response = find("proxy_on_http_call_response");
+  e.on_grpc_close = find("proxy_on_grpc_close");
+}
+
+Status WasmInstance::runStartFunctions() {
+  Phase saved = phase_;
+  phase_ = Phase::Start;
+  bool ok = true;
+  for (const auto& name : plugin_->details().info.start_functions) {
+    ExportFunction fn = vm_->findFunction(name);
+    if (name == "main") {
+      ok = callGuest(fn, name, nullptr, {0, 0});
+    } else {
+      ok = callGuest(fn, name, nullptr, {});
+    }
+    if (!ok) break;
+  }
+  phase_ = saved;
+  if (!ok) return Status::error(failure_);
+  return Status::ok();
+}
+
+Status WasmInstance::start() {
+  const auto& cfg = config();
+  auto fail = [&](std::string_view what) {
+    failed_ = true;
+    std::string msg = "Plugin '" + cfg.name + "' " + std::string(what);
+    return Status::error(msg);
+  };
+  if (auto s = runStartFunctions(); !s) return fail("failed to start: " + s.message());
+
+  auto root = std::make_unique<Context>();
+  root->id = next_context_id_++;
+  root_ = root.get();
+  contexts_[root->id] = std::move(root);
+  uint32_t id = root_->id;
+
+  scope_.plugin_config = true;
+  bool ok = callGuest(exports_.on_context_create, "proxy_on_context_create", root_, {id, 0});
+  scope_.plugin_config = false;
+  if (!ok) return fail("failed to start: " + failure_);
+
+  uint64_t r = 1;
+  if (!callGuest(exports_.on_vm_start, "proxy_on_vm_start", root_,
+                 {id, cfg.vm_configuration.size()}, &r)) {
+    return fail("failed to start: " + failure_);
+  }
+  if (u32(r) == 0) {
+    hostLog(abi::LogLevel::Error, "Plugin start failed: proxy_on_vm_start returned false");
+    return fail("failed to start: proxy_on_vm_start returned false");
+  }
+  r = 1;
+  scope_.plugin_config = true;
+  ok = callGuest(exports_.on_configure, "proxy_on_configure", root_,
+                 {id, cfg.configuration.size()}, &r);
+  scope_.plugin_config = false;
+  if (!ok) return fail("failed to configure: " + failure_);
+  if (u32(r) == 0) {
+    hostLog(abi::LogLevel::Error, "Plugin configure failed: proxy_on_configure returned false");
+    return fail("failed to configure: proxy_on_configure returned false");
+  }
+  applyTouchedStreams();
+  return Status::ok();
+}
+
+bool WasmInstance::callGuest(ExportFunction fn, std::string_view name, Context* ctx,
+                             std::initializer_list<uint64_t> args, uint64_t* result) {
+  if (failed()) return false;
+  if (fn == kNoExport) return true;
+  const FunctionType* type = vm_->functionType(fn);
+  uint64_t out[1] = {0};
+  size_t nresults = type ? std::min<size_t>(type->results.size(), 1) : 0;
+  Context* saved = effective_;
+  Context* saved_callback = callback_;
+  effective_ = ctx;
+  callback_ = ctx;
+  ++depth_;
+  Status st = vm_->call(fn, std::span<const uint64_t>(args.begin(), args.size()),
+                        std::span<uint64_t>(out, nresults));
+  --depth_;
+  effective_ = saved;
+  callback_ = saved_callback;
+  if (!st) {
+    markFailed(name, st.message());
+    return false;
+  }
+  if (result && nresults == 1) *result = out[0];
+  return true;
+}
+
+std::optional<uint32_t> WasmInstance::allocate(uint32_t size) {
+  if (exports_.malloc == kNoExport) return 0;
+  Phase saved = phase_;
+  phase_ = Phase::Allocator;
+  uint64_t in[1] = {size};
+  uint64_t out[1] = {0};
+  Status st = vm_->call(exports_.malloc, in, out);
+  phase_ = saved;
+  if (!st) {
+    pending_trap_ = st.message();
+    return std::nullopt;
+  }
+  return static_cast<uint32_t>(out[0]);
+}
+
+abi::WasmResult WasmInstance::writeOutBuffer(std::string_view bytes, uint32_t ptr_ptr,
+                                             uint32_t len_ptr) {
+  using abi::WasmResult;
+  if (bytes.empty()) {
+    if (!vm_->writeU32(ptr_ptr, 0) || !vm_->writeU32(len_ptr, 0)) {
+      return WasmResult::InvalidMemoryAccess;
+    }
+    return WasmResult::Ok;
+  }
+  if (bytes.size() > UINT32_MAX) return WasmResult::InvalidMemoryAccess;
+  auto size = static_cast<uint32_t>(bytes.size());
+  auto ptr = allocate(size);
+  if (!ptr) return WasmResult::InternalFailure;  // the allocator trapped: the call traps
+  if (*ptr == 0) return WasmResult::InvalidMemoryAccess;
+  if (!vm_->write(*ptr, bytes)) return WasmResult::InvalidMemoryAccess;
+  if (!vm_->writeU32(ptr_ptr, *ptr) || !vm_->writeU32(len_ptr, size)) {
+    return WasmResult::InvalidMemoryAccess;
+  }
+  return WasmResult::Ok;
+}
+
+bool WasmInstance::allowed(uintptr_t flags) const {
+  switch (phase_) {
+    case Phase::Normal:
+      return true;
+    case Phase::Start:
+      return (flags & kAllowedInStart) != 0;
+    case Phase::Allocator:
+      return (flags & kAllowedInAllocator) != 0;
+  }
+  return false;
+}
+
+Context* WasmInstance::currentRoot() {
+  if (effective_ == nullptr) return root_;
+  if (effective_->root_id == 0) return effective_;
+  return findContext(effective_->root_id);
+}
+
+Context* WasmInstance::findContext(uint32_t id) {
+  auto it = contexts_.find(id);
+  return it == contexts_.end() ? nullptr : it->second.get();
+}
+
+bool WasmInstance::setEffective(uint32_t id) {
+  Context* ctx = findContext(id);
+  if (ctx == nullptr) return false;
+  effective_ = ctx;
+  if (ctx->stream != nullptr && ctx != callback_ &&
+      std::find(touched_.begin(), touched_.end(), ctx->stream) == touched_.end()) {
+    touched_.push_back(ctx->stream);
+  }
+  return true;
+}
+
+std::optional<std::string> WasmInstance::takePendingTrap() {
+  if (!pending_trap_) return std::nullopt;
+  auto t = std::move(pending_trap_);
+  pending_trap_.reset();
+  return t;
+}
+
+void WasmInstance::markFailed(std::string_view function, std::string_view message) {
+  bool first = !failed_;
+  failed_ = true;
+  failure_ = "Function: " + std::string(function) + " failed: " + std::string(message);
+  if (first) hostLog(abi::LogLevel::Error, failure_);
+}
+
+Context* WasmInstance::createStreamContext(StreamState* stream) {
+  auto ctx = std::make_unique<Context>();
+  ctx->id = next_context_id_++;
+  ctx->root_id = root_ ? root_->id : 0;
+  ctx->stream = stream;
+  Context* raw = ctx.get();
+  contexts_[raw->id] = std::move(ctx);
+  return raw;
+}
+
+void WasmInstance::removeContext(uint32_t id) {
+  auto it = contexts_.find(id);
+  if (it == contexts_.end()) return;
+  if (it->second->stream) {
+    touched_.erase(std::remove(touched_.begin(), touched_.end(), it->second->stream),
+                   touched_.end());
+  }
+  if (effective_ == it->second.get()) effective_ = nullptr;
+  contexts_.erase(it);
+}
+
+void WasmInstance::applyTouchedStreams(StreamState* except) {
+  while (true) {
+    StreamState* next = nullptr;
+    for (auto* s : touched_) {
+      if (s != except) {
+        next = s;
+        break;
+      }
+    }
+    if (next == nullptr) break;
+    touched_.erase(std::remove(touched_.begin(), touched_.end(), next), touched_.end());
+    if (next->owner) next->owner->applyDeferred();
+  }
+}
+
+namespace {
+void appendPart(std::string& out, std::string_view part) {
+  if (part.empty()) return;
+  out += ' ';
+  out += part;
+}
+}  // namespace
+
+void WasmInstance::guestLog(abi::LogLevel level, std::string_view message) {
+  if (static_cast<uint32_t>(level) < static_cast<uint32_t>(plugin_->logLevel())) return;
+  const auto& cfg = config();
+  std::string prefix;
+  if (phase_ == Phase::Normal && effective_ != nullptr) {
+    if (effective_->root_id != 0) appendPart(prefix, cfg.name);
+    appendPart(prefix, cfg.root_id);
+    appendPart(prefix, cfg.vm_id);
+  }
+  LogRecord record;
+  record.level = level;
+  record.plugin_name = cfg.name;
+  record.root_id = cfg.root_id;
+  record.vm_id = cfg.vm_id;
+  record.prefix = prefix;
+  record.message = message;
+  embedder_->log(record);
+}
+
+void WasmInstance::hostLog(abi::LogLevel level, std::string_view message) {
+  const auto& cfg = config();
+  LogRecord record;
+  record.level = level;
+  record.plugin_name = cfg.name;
+  record.root_id = cfg.root_id;
+  record.vm_id = cfg.vm_id;
+  record.message = message;
+  record.from_host = true;
+  embedder_->log(record);
+}
+
+uint32_t WasmInstance::addMetric(abi::MetricType type, SharedState::Metric* metric) {
+  auto t = static_cast<uint32_t>(type);
+  next_metric_id_[t] += 4;
+  metric_ids_[next_metric_id_[t]] = metric;
+  return next_metric_id_[t];
+}
+
+SharedState::Metric* WasmInstance::findMetric(uint32_t id) {
+  auto it = metric_ids_.find(id);
+  return it == metric_ids_.end() ? nullptr : it->second;
+}
+
+void WasmInstance::afterRootCallback() {
+  applyTouchedStreams();
+  if (root_delete_pending_ && root_ != nullptr && !failed()) {
+    root_delete_pending_ = false;
+    callGuest(exports_.on_delete, "proxy_on_delete", root_, {root_->id});
+    root_deleted_ = true;
+  }
+}
+
+void WasmInstance::onTick() {
+  if (failed() || root_ == nullptr || root_deleted_) return;
+  callGuest(exports_.on_tick, "proxy_on_tick", root_, {root_->id});
+  afterRootCallback();
+}
+
+void WasmInstance::onHttpCallResponse(uint32_t token, const HttpCallResponse* response) {
+  auto it = http_calls_.find(token);
+  if (it == http_calls_.end()) return;
+  http_calls_.erase(it);
+  if (failed() || root_ == nullptr || root_deleted_) return;
+  uint64_t nh = 0, bs = 0, nt = 0;
+  if (response == nullptr) {
+    status_code_ = static_cast<uint32_t>(abi::WasmResult::BrokenConnection);
+    status_message_ = "reset";
+  } else {
+    nh = response->headers.size();
+    bs = response->body.size();
+    nt = response->trailers.size();
+  }
+  scope_.call_response = response;
+  scope_.in_call_response = true;
+  callGuest(exports_.on_http_call_response, "proxy_on_http_call_response", root_,
+            {root_->id, token, nh, bs, nt});
+  scope_.call_response = nullptr;
+  scope_.in_call_response = false;
+  status_code_ = 0;
+  status_message_.clear();
+  afterRootCallback();
+}
+
+void WasmInstance::onQueueReady(uint32_t token) {
+  if (failed() || root_ == nullptr || root_deleted_) return;
+  callGuest(exports_.on_queue_ready, "proxy_on_queue_ready", root_, {root_->id, token});
+  afterRootCallback();
+}
+
+void WasmInstance::shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (failed() || root_ == nullptr) return;
+  uint64_t r = 1;
+  if (!callGuest(exports_.on_done, "proxy_on_done", root_, {root_->id}, &r)) return;
+  applyTouchedStreams();
+  if (u32(r) != 0) {
+    callGuest(exports_.on_delete, "proxy_on_delete", root_, {root_->id});
+    root_deleted_ = true;
+  } else {
+    root_->pending_done = true;
+  }
+}
+
+}  // namespace meshwasm::host

@@ -1,0 +1,220 @@
+// One started VM of a plugin with its contexts: the state every host call works on.
+// Internal to the host library (tests include it through the src/ include path).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "meshwasm/abi/enums.h"
+#include "meshwasm/host/embedder.h"
+#include "meshwasm/host/http_stream.h"
+#include "meshwasm/host/plugin.h"
+#include "meshwasm/host/shared_state.h"
+#include "meshwasm/host/vm.h"
+
+namespace meshwasm::host {
+
+class HttpStreamImpl;
+
+// Where the guest's callbacks run; restricted phases allow only some imports (ref 1.7).
+enum class Phase : uint8_t { Normal, Start, Allocator };
+
+// Import flags kept in HostFunction::data.
+inline constexpr uintptr_t kAllowedInStart = 1;
+inline constexpr uintptr_t kAllowedInAllocator = 2;
+
+// The per-stream state host calls read and change (owned by HttpStreamImpl).
+struct StreamState {
+  // Maps 0..3: request headers, request trailers, response headers, response trailers.
+  Headers* maps[4] = {nullptr, nullptr, nullptr, nullptr};
+  bool readable[4] = {false, false, false, false};
+  bool writable[4] = {false, false, false, false};
+  // Kept for proxy_on_log and request.* / response.* properties.
+  Headers* request_headers = nullptr;
+  Headers* response_headers = nullptr;
+  Headers* response_trailers = nullptr;
+  // Buffers 0/1 while a body callback runs (nullptr otherwise: empty).
+  std::string* bodies[2] = {nullptr, nullptr};
+  bool in_log = false;  // proxy_on_log: maps read-only; missing map -> NotFound
+  bool is_grpc = false;
+
+  // Deferred actions, applied after the current callback returns.
+  struct PendingReply {
+    uint32_t status = 0;
+    std::string details;
+    std::string body;
+    Headers headers;
+    uint32_t grpc_status = 0xFFFFFFFFu;
+  };
+  std::optional<PendingReply> pending_reply;
+  bool continue_request = false;
+  bool continue_response = false;
+  bool close_stream = false;
+
+  std::map<std::string, std::string, std::less<>> custom_properties;  // proxy_set_property
+  StreamCallbacks* callbacks = nullptr;
+  HttpStreamImpl* owner = nullptr;
+};
+
+struct Context {
+  uint32_t id = 0;
+  uint32_t root_id = 0;        // 0 for a root context
+  StreamState* stream = nullptr;  // stream contexts
+  bool pending_done = false;   // root: proxy_on_done returned 0
+};
+
+// What is readable only inside particular callbacks.
+struct CallScope {
+  bool plugin_config = false;                      // buffer 7
+  const HttpCallResponse* call_response = nullptr;  // maps 6/7, buffer 4
+  bool in_call_response = false;
+  std::string_view call_data;  // buffer 8
+  bool has_call_data = false;
+};
+
+// Exported callbacks, resolved once per Vm.
+struct GuestExports {
+  ExportFunction malloc = kNoExport;  // malloc, else proxy_on_memory_allocate
+  ExportFunction on_context_create = kNoExport, on_vm_start = kNoExport,
+                 on_configure = kNoExport, on_tick = kNoExport, on_queue_ready = kNoExport,
+                 on_foreign_function = kNoExport;
+  ExportFunction on_request_headers = kNoExport, on_request_body = kNoExport,
+                 on_request_trailers = kNoExport, on_response_headers = kNoExport,
+                 on_response_body = kNoExport, on_response_trailers = kNoExport;
+  ExportFunction on_log = kNoExport, on_done = kNoExport, on_delete = kNoExport;
+  ExportFunction on_http_call_response = kNoExport;
+  ExportFunction on_grpc_close = kNoExport;
+};
+
+class WasmInstance {
+ public:
+  WasmInstance(std::shared_ptr<const Plugin> plugin, SharedState* shared, Embedder* embedder,
+               PluginVm* owner);
+  ~WasmInstance();
+
+  // Instantiates through the plugin's engine (host_data = this).
+  Status instantiate();
+  // Uses an already-made Vm (tests with a fake Vm).
+  void attach(std::unique_ptr<Vm> vm);
+  // Start functions (restricted), then root context create, vm_start, configure.
+  Status start();
+
+  Vm& vm() { return *vm_; }
+  bool hasVm() const { return vm_ != nullptr; }
+  bool failed() const { return failed_ || (vm_ && vm_->failed()); }
+  const Plugin& plugin() const { return *plugin_; }
+  const PluginConfig& config() const { return plugin_->config(); }
+  SharedState& shared() { return *shared_; }
+  Embedder& embedder() { return *embedder_; }
+  PluginVm* owner() const { return owner_; }
+  const GuestExports& exports() const { return exports_; }
+  AbiVersion abi() const { return plugin_->abiVersion(); }
+
+  // ---- calls into the guest
+  // Calls a callback if exported; false when it trapped (the VM is then failed, the
+  // failure logged). `result` receives the i32 result when the function has one.
+  bool callGuest(ExportFunction fn, std::string_view name, Context* ctx,
+                 std::initializer_list<uint64_t> args, uint64_t* result = nullptr);
+  // Allocates `size` bytes in the guest. nullopt + pendingTrap() set when the allocator
+  // trapped; 0 when it returned 0 (the caller answers InvalidMemoryAccess).
+  std::optional<uint32_t> allocate(uint32_t size);
+  // Copies `bytes` into a fresh guest buffer and writes (ptr, len) to the out ptrs. Empty
+  // bytes allocate nothing (ptr 0, len 0).
+  abi::WasmResult writeOutBuffer(std::string_view bytes, uint32_t ptr_ptr, uint32_t len_ptr);
+
+  // ---- host-call state
+  Phase phase() const { return phase_; }
+  void setPhase(Phase phase) { phase_ = phase; }
+  bool allowed(uintptr_t flags) const;
+  Context* current() { return effective_; }
+  Context* currentRoot();
+  Context* findContext(uint32_t id);
+  bool setEffective(uint32_t id);
+  CallScope& scope() { return scope_; }
+  void setPendingTrap(std::string message) { pending_trap_ = std::move(message); }
+  std::optional<std::string> takePendingTrap();
+  void markFailed(std::string_view function, std::string_view message);
+  const std::string& failure() const { return failure_; }
+
+  // ---- contexts
+  Context* rootContext() { return root_; }
+  Context* createStreamContext(StreamState* stream);
+  void removeContext(uint32_t id);
+  // Streams touched through proxy_set_effective_context during a callback that is not
+  // theirs; their deferred actions are applied after that callback.
+  std::vector<StreamState*>& touchedStreams() { return touched_; }
+  void applyTouchedStreams(StreamState* except = nullptr);
+
+  // ---- logs
+  void guestLog(abi::LogLevel level, std::string_view message);
+  void hostLog(abi::LogLevel level, std::string_view message);
+
+  // ---- root context state
+  uint32_t nextHttpCallToken() { return next_http_call_token_ += 4; }
+  std::map<uint32_t, bool>& httpCalls() { return http_calls_; }
+  uint32_t& lastStatusCode() { return status_code_; }
+  std::string& lastStatusMessage() { return status_message_; }
+  std::chrono::milliseconds tickPeriod() const { return tick_period_; }
+  void setTickPeriod(std::chrono::milliseconds p) { tick_period_ = p; }
+  bool rootDeletePending() const { return root_delete_pending_; }
+  void setRootDeletePending(bool v) { root_delete_pending_ = v; }
+
+  // Metric ids of this VM -> process metric.
+  uint32_t addMetric(abi::MetricType type, SharedState::Metric* metric);
+  SharedState::Metric* findMetric(uint32_t id);
+
+  // Lifecycle used by PluginVm.
+  void onTick();
+  void onHttpCallResponse(uint32_t token, const HttpCallResponse* response);
+  void onQueueReady(uint32_t token);
+  void shutdown();
+
+ private:
+  Status runStartFunctions();
+  void afterRootCallback();
+
+  std::shared_ptr<const Plugin> plugin_;
+  SharedState* shared_;
+  Embedder* embedder_;
+  PluginVm* owner_;
+  std::unique_ptr<Vm> vm_;
+  GuestExports exports_;
+  bool failed_ = false;
+  std::string failure_;  // "Function: X failed: <trap>"
+  bool shut_down_ = false;
+  bool root_deleted_ = false;
+  Phase phase_ = Phase::Normal;
+  std::optional<std::string> pending_trap_;
+  int depth_ = 0;
+
+  uint32_t next_context_id_ = 1;
+  std::map<uint32_t, std::unique_ptr<Context>> contexts_;
+  Context* root_ = nullptr;
+  Context* effective_ = nullptr;
+  Context* callback_ = nullptr;  // the context the running callback was invoked on
+  CallScope scope_;
+  std::vector<StreamState*> touched_;
+
+  uint32_t next_http_call_token_ = 0;
+  std::map<uint32_t, bool> http_calls_;
+  uint32_t status_code_ = 0;
+  std::string status_message_;
+  std::chrono::milliseconds tick_period_{0};
+  bool root_delete_pending_ = false;
+
+  uint32_t next_metric_id_[3] = {0, 1, 2};
+  std::map<uint32_t, SharedState::Metric*> metric_ids_;
+};
+
+// The host functions a module of `version` may import (env.proxy_*, env extras, WASI under
+// both module names). host_data of the Vm must be the WasmInstance.
+const ImportTable& importTable(AbiVersion version);
+
+}  // namespace meshwasm::host
