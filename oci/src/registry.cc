@@ -163,6 +163,9 @@ std::string describeRegistryError(const std::string& host, const std::string& me
   } else if (!response.body.empty()) {
     details = printable(response.body, 200);
   }
+  if (details.empty() && response.status == 401) {
+    details = "credentials rejected (check --username/--password)";
+  }
   if (!details.empty()) out += ": " + details;
   return out;
 }
