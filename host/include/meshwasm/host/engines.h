@@ -30,6 +30,8 @@ inline constexpr std::string_view kIntegerOverflow = "integer overflow";
 inline constexpr std::string_view kInvalidConversion = "invalid conversion to integer";
 inline constexpr std::string_view kIndirectCallMismatch = "indirect call signature mismatch";
 inline constexpr std::string_view kUndefinedElement = "undefined table element";
+// The host process could not allocate memory the guest asked for (memory.grow, table.grow).
+inline constexpr std::string_view kOutOfMemory = "out of memory";
 // A host function called back into the guest (e.g. its allocator) and that call trapped;
 // the outer call traps with this prefix followed by the inner trap text.
 inline constexpr std::string_view kNestedCallTrapped = "guest call from a host function trapped: ";

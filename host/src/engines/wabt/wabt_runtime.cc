@@ -15,6 +15,7 @@
 #include <wabt/interp/interp.h>
 
 #include <cstring>
+#include <new>
 #include <utility>
 
 namespace meshwasm::host::wabt_rt {
@@ -302,7 +303,12 @@ std::unique_ptr<Instance> Instance::create(std::shared_ptr<const Module> module,
   // Module::New takes its description by value: every instance gets its own copy of the code.
   auto wabt_module = wi::Module::New(impl.store, desc);
   wi::Trap::Ptr trap;
-  impl.instance = wi::Instance::Instantiate(impl.store, wabt_module.ref(), imports, &trap);
+  try {
+    impl.instance = wi::Instance::Instantiate(impl.store, wabt_module.ref(), imports, &trap);
+  } catch (const std::bad_alloc&) {
+    *error = "out of memory";
+    return nullptr;
+  }
   if (!impl.instance) {
     *error = trap ? trap->message() : std::string("instantiation failed");
     return nullptr;
@@ -335,7 +341,15 @@ bool Instance::call(size_t export_index, const uint64_t* args, uint64_t* results
   for (size_t i = 0; i < type.params.size(); ++i) params.push_back(fromSlot(type.params[i], args[i]));
   wi::Values out;
   wi::Trap::Ptr wabt_trap;
-  if (wabt::Failed(func->Call(*impl.thread, params, out, &wabt_trap))) {
+  wabt::Result result = wabt::Result::Error;
+  try {
+    result = func->Call(*impl.thread, params, out, &wabt_trap);
+  } catch (const std::bad_alloc&) {
+    // memory.grow / table.grow resize std::vectors; the host process is out of memory.
+    *trap = "out of memory";
+    return false;
+  }
+  if (wabt::Failed(result)) {
     *trap = wabt_trap ? wabt_trap->message() : std::string("trap");
     return false;
   }
