@@ -3,11 +3,11 @@
 // Every error names the JSON path of the offending value (`allow[0].all[1]: unknown field
 // "exatc"`); the root itself is written `(root)`. The texts are part of the interface (operators
 // read them in Envoy's log) and are asserted exactly in config_test.cc and the README.
+// Paths are built only when an error is reported: a Path is a chain of stack records.
 #include <initializer_list>
 
 #include "json_reader.h"
 #include "policy_data.h"
-#include "sha256.h"
 #include "text.h"
 
 namespace meshwasm::header_auth {
@@ -15,31 +15,37 @@ namespace {
 
 constexpr size_t kMaxConfigSize = 256 * 1024;
 constexpr std::string_view kDigestPrefix = "sha256:";
+constexpr std::string_view kBadDigest =
+    "invalid sha256 digest (expected \"sha256:\" and 64 hex digits)";
 
-std::string childPath(const std::string& path, std::string_view key) {
-  if (path.empty()) return std::string(key);
-  std::string child = path;
-  child.push_back('.');
-  child.append(key);
-  return child;
+struct Path {
+  const Path* parent = nullptr;  // nullptr: the root
+  std::string_view key;          // member name, or empty for an array element
+  uint32_t index = 0;
+};
+
+void renderPath(const Path& path, std::string& out) {
+  if (path.parent == nullptr) return;
+  renderPath(*path.parent, out);
+  if (path.key.empty()) {
+    out.push_back('[');
+    out.append(decimal(path.index));
+    out.push_back(']');
+  } else {
+    if (!out.empty()) out.push_back('.');
+    out.append(path.key);
+  }
 }
 
-std::string indexPath(const std::string& path, uint32_t index) {
-  return path + "[" + decimal(index) + "]";
-}
-
-Status fieldError(const std::string& path, std::string_view message) {
-  std::string text = path.empty() ? std::string("(root)") : path;
+// "<path>: <message parts>"; the only place an error text is built.
+[[gnu::noinline]] std::string errorText(const Path& path,
+                                        std::initializer_list<std::string_view> message) {
+  std::string text;
+  renderPath(path, text);
+  if (text.empty()) text = "(root)";
   text.append(": ");
-  text.append(message);
-  return Status::error(std::move(text));
-}
-
-std::string quoted(std::string_view text) {
-  std::string out = "\"";
-  out.append(text);
-  out.push_back('"');
-  return out;
+  for (std::string_view part : message) text.append(part);
+  return text;
 }
 
 bool isTokenChar(char c) {
@@ -61,452 +67,430 @@ bool isNameChar(char c) {
          c == '_' || c == '-';
 }
 
-// [A-Za-z0-9_-]+
-bool isPolicyName(std::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (!isNameChar(c)) return false;
-  }
-  return true;
-}
-
-// [A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*
-bool isStatPrefix(std::string_view prefix) {
-  if (prefix.empty() || prefix.front() == '.' || prefix.back() == '.') return false;
+// [A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)* ; with dots = false: [A-Za-z0-9_-]+
+bool isDottedName(std::string_view name, bool dots) {
+  if (name.empty() || name.front() == '.' || name.back() == '.') return false;
   char previous = 0;
-  for (char c : prefix) {
-    if (c == '.' ? previous == '.' : !isNameChar(c)) return false;
+  for (char c : name) {
+    if (c == '.' ? (!dots || previous == '.') : !isNameChar(c)) return false;
     previous = c;
   }
   return true;
 }
 
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = asciiLower(c);
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// Every read* method returns false after recording the first error (no Status is passed
+// around: this keeps the guest code small).
 class ConfigReader {
  public:
   ConfigReader(const JsonDocument& doc, PolicyData& data) : doc_(doc), data_(data) {}
-
-  Status read();
+  Status read() {
+    if (readConfig()) return Status::ok();
+    return Status::error(std::move(error_));
+  }
 
  private:
+  bool fail(const Path& path, std::initializer_list<std::string_view> message) {
+    error_ = errorText(path, message);
+    return false;
+  }
+
   using Fields = std::initializer_list<std::string_view>;
 
   const JsonNode* member(const JsonNode& object, std::string_view key) const {
     return doc_.member(object, key);
   }
+  const JsonNode* next(const JsonNode& node) const {
+    return node.next_sibling == kNoJsonNode ? nullptr : &doc_.node(node.next_sibling);
+  }
+  const JsonNode* first(const JsonNode& node) const {
+    return node.first_child == kNoJsonNode ? nullptr : &doc_.node(node.first_child);
+  }
 
-  // Refuses members not in `allowed`, and repeated members.
-  Status checkFields(const JsonNode& object, const std::string& path, Fields allowed) const {
-    for (uint32_t i = object.first_child; i != kNoJsonNode; i = doc_.node(i).next_sibling) {
-      const std::string& key = doc_.node(i).key;
+  // An object whose members are all in `allowed`, none repeated.
+  bool checkObject(const JsonNode& node, const Path& path, Fields allowed) {
+    if (node.type != JsonType::Object) return fail(path, {"must be an object"});
+    for (const JsonNode* field = first(node); field != nullptr; field = next(*field)) {
+      std::string_view key = doc_.key(*field);
       bool known = false;
       for (std::string_view name : allowed) known = known || key == name;
-      if (!known) return fieldError(path, "unknown field " + quoted(key));
-      for (uint32_t j = object.first_child; j != i; j = doc_.node(j).next_sibling) {
-        if (doc_.node(j).key == key) return fieldError(path, "duplicate field " + quoted(key));
-      }
+      if (!known) return fail(path, {"unknown field \"", key, "\""});
+      if (member(node, key) != field) return fail(path, {"duplicate field \"", key, "\""});
     }
-    return Status::ok();
+    return true;
   }
 
-  Status readObject(const JsonNode& node, const std::string& path, Fields allowed) const {
-    if (node.type != JsonType::Object) return fieldError(path, "must be an object");
-    return checkFields(node, path, allowed);
+  bool readText(const JsonNode& node, const Path& path, std::string_view& out) {
+    if (node.type != JsonType::String) return fail(path, {"must be a string"});
+    out = doc_.text(node);
+    return true;
   }
 
-  Status readString(const JsonNode& node, const std::string& path, std::string& out) const {
-    if (node.type != JsonType::String) return fieldError(path, "must be a string");
-    out = node.text;
-    return Status::ok();
+  bool readBool(const JsonNode* node, const Path& parent, std::string_view key,
+                  bool& out) {
+    if (node == nullptr) return true;
+    if (node->type != JsonType::Boolean) return fail(Path{&parent, key}, {"must be a boolean"});
+    out = node->boolean;
+    return true;
   }
 
-  Status readBool(const JsonNode& node, const std::string& path, bool& out) const {
-    if (node.type != JsonType::Boolean) return fieldError(path, "must be a boolean");
-    out = node.boolean;
-    return Status::ok();
-  }
+  bool readMatchValue(const JsonNode& node, const Path& path, bool digests, bool non_empty);
+  bool readCondition(const JsonNode& node, const Path& path);
+  bool readRule(const JsonNode& node, const Path& path);
+  bool readRules(const JsonNode* node, const Path& parent, std::string_view key, Range& out,
+                   uint32_t& names_begin);
+  bool readResponse(const JsonNode& node, const Path& path, DenyResponse& out);
+  bool readRuleSet(const JsonNode& object, const Path& path, RuleSet& out);
+  bool readRoute(const JsonNode& node, const Path& path, Route& out);
+  void assignCounters();
 
-  Status readVerdict(const JsonNode& node, const std::string& path, Verdict& out) const {
-    if (node.type == JsonType::String && node.text == "allow") {
-      out = Verdict::Allow;
-    } else if (node.type == JsonType::String && node.text == "deny") {
-      out = Verdict::Deny;
-    } else {
-      return fieldError(path, "must be \"allow\" or \"deny\"");
-    }
-    return Status::ok();
-  }
-
-  Status readMatchValue(const JsonNode& node, const std::string& path, bool digests,
-                        MatchValue& out) const {
-    if (node.type != JsonType::String) return fieldError(path, "must be a string");
-    std::string_view text = node.text;
-    if (!digests || text.substr(0, kDigestPrefix.size()) != kDigestPrefix) {
-      out.text = node.text;
-      return Status::ok();
-    }
-    std::string_view hex = text.substr(kDigestPrefix.size());
-    if (hex.size() != 64) return fieldError(path, kBadDigest);
-    for (size_t i = 0; i < 32; ++i) {
-      int high = hexValue(hex[2 * i]), low = hexValue(hex[2 * i + 1]);
-      if (high < 0 || low < 0) return fieldError(path, kBadDigest);
-      out.digest[i] = uint8_t(high * 16 + low);
-    }
-    out.hashed = true;
-    return Status::ok();
-  }
-
-  static int hexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
-
-  Status readCondition(const JsonNode& node, const std::string& path, Condition& out) const;
-  Status readRules(const JsonNode& node, const std::string& path, std::vector<Rule>& out,
-                   std::vector<std::string>& names_in_scope) const;
-  Status readRule(const JsonNode& node, const std::string& path, Rule& out) const;
-  Status readResponse(const JsonNode& node, const std::string& path, DenyResponse& out) const;
-  Status readRuleSetFields(const JsonNode& object, const std::string& path, RuleSet& out) const;
-  Status readRoute(const JsonNode& node, const std::string& path, Route& out) const;
-  void assignCounters(RuleSet& rules);
-
-  static constexpr std::string_view kBadDigest =
-      "invalid sha256 digest (expected \"sha256:\" and 64 hex digits)";
+  bool readConfig();
 
   const JsonDocument& doc_;
   PolicyData& data_;
+  std::string error_;
 };
 
-Status ConfigReader::readCondition(const JsonNode& node, const std::string& path,
-                                   Condition& out) const {
-  Status status = readObject(node, path,
-                             {"header", "attribute", "exact", "prefix", "suffix", "contains",
-                              "one_of", "present", "invert", "ignore_case",
-                              "treat_missing_as_empty"});
-  if (!status) return status;
+bool ConfigReader::readMatchValue(const JsonNode& node, const Path& path, bool digests,
+                                    bool non_empty) {
+  std::string_view text;
+  if (!readText(node, path, text)) return false;
+  MatchValue value;
+  if (digests && text.substr(0, kDigestPrefix.size()) == kDigestPrefix) {
+    std::string_view hex = text.substr(kDigestPrefix.size());
+    if (hex.size() != 64) return fail(path, {kBadDigest});
+    for (size_t i = 0; i < 32; ++i) {
+      int high = hexValue(hex[2 * i]), low = hexValue(hex[2 * i + 1]);
+      if (high < 0 || low < 0) return fail(path, {kBadDigest});
+      value.digest[i] = uint8_t(high * 16 + low);
+    }
+    value.hashed = true;
+  } else {
+    if (non_empty && text.empty()) return fail(path, {"must not be empty"});
+    value.text = data_.add(text);
+  }
+  data_.values.push_back(value);
+  return true;
+}
 
+bool ConfigReader::readCondition(const JsonNode& node, const Path& path) {
+  if (!checkObject(node, path,
+                              {"header", "attribute", "exact", "prefix", "suffix", "contains",
+                               "one_of", "present", "invert", "ignore_case",
+                               "treat_missing_as_empty"})) return false;
+  Condition out;
   const JsonNode* header = member(node, "header");
   const JsonNode* attribute = member(node, "attribute");
   if (header != nullptr && attribute != nullptr) {
-    return fieldError(path, "has two subjects (\"header\" and \"attribute\")");
+    return fail(path, {"has two subjects (\"header\" and \"attribute\")"});
   }
   if (header != nullptr) {
-    std::string name;
-    if (!(status = readString(*header, childPath(path, "header"), name))) return status;
-    if (!isHeaderName(name, true)) {
-      return fieldError(childPath(path, "header"), "not a valid header name");
-    }
-    out.subject = Subject::Header;
-    out.header = toLowerAscii(name);
+    const Path header_path{&path, "header"};
+    std::string_view name;
+    if (!readText(*header, header_path, name)) return false;
+    if (!isHeaderName(name, true)) return fail(header_path, {"not a valid header name"});
+    out.header = data_.add(toLowerAscii(name));
   } else if (attribute != nullptr) {
-    const std::string& text = attribute->text;
-    bool is_string = attribute->type == JsonType::String;
-    if (is_string && text == "path") {
+    std::string_view name = attribute->type == JsonType::String ? doc_.text(*attribute) : "";
+    if (name == "path") {
       out.subject = Subject::Path;
-    } else if (is_string && text == "method") {
+    } else if (name == "method") {
       out.subject = Subject::Method;
-    } else if (is_string && text == "host") {
+    } else if (name == "host") {
       out.subject = Subject::Host;
     } else {
-      return fieldError(childPath(path, "attribute"), "must be \"path\", \"method\" or \"host\"");
+      return fail(Path{&path, "attribute"}, {"must be \"path\", \"method\" or \"host\""});
     }
   } else {
-    return fieldError(path, "needs a subject (\"header\" or \"attribute\")");
+    return fail(path, {"needs a subject (\"header\" or \"attribute\")"});
   }
 
   // Exactly one matcher; two are reported by their names in document order.
   static constexpr std::string_view kMatchers[] = {"exact",    "prefix", "suffix",
                                                    "contains", "one_of", "present"};
   const JsonNode* matcher = nullptr;
-  for (uint32_t i = node.first_child; i != kNoJsonNode; i = doc_.node(i).next_sibling) {
-    const JsonNode& field = doc_.node(i);
+  for (const JsonNode* field = first(node); field != nullptr; field = next(*field)) {
     for (size_t k = 0; k < 6; ++k) {
-      if (field.key != kMatchers[k]) continue;
+      if (doc_.key(*field) != kMatchers[k]) continue;
       if (matcher != nullptr) {
-        return fieldError(path, "has two matchers (" + quoted(matcher->key) + " and " +
-                                    quoted(field.key) + ")");
+        return fail(path, {"has two matchers (\"", doc_.key(*matcher), "\" and \"",
+                           doc_.key(*field), "\")"});
       }
-      matcher = &field;
+      matcher = field;
       out.kind = MatchKind(k);
     }
   }
   if (matcher == nullptr) {
-    return fieldError(path, "needs a matcher (exact, prefix, suffix, contains, one_of or present)");
+    return fail(path, {"needs a matcher (exact, prefix, suffix, contains, one_of or present)"});
   }
-  const std::string matcher_path = childPath(path, matcher->key);
-  switch (out.kind) {
-    case MatchKind::Exact:
-    case MatchKind::Prefix:
-    case MatchKind::Suffix:
-    case MatchKind::Contains: {
-      MatchValue value;
-      status = readMatchValue(*matcher, matcher_path, out.kind == MatchKind::Exact, value);
-      if (!status) return status;
-      if (out.kind != MatchKind::Exact && value.text.empty()) {
-        return fieldError(matcher_path, "must not be empty");
+  const Path matcher_path{&path, doc_.key(*matcher)};
+  out.values.begin = uint32_t(data_.values.size());
+  if (out.kind == MatchKind::OneOf) {
+    if (matcher->type != JsonType::Array) return fail(matcher_path, {"must be an array"});
+    if (matcher->child_count == 0) return fail(matcher_path, {"must not be empty"});
+    uint32_t index = 0;
+    for (const JsonNode* item = first(*matcher); item != nullptr; item = next(*item)) {
+      if (!readMatchValue(*item, Path{&matcher_path, "", index++}, true, false)) {
+        return false;
       }
-      out.values.push_back(std::move(value));
-      break;
     }
-    case MatchKind::OneOf: {
-      if (matcher->type != JsonType::Array) return fieldError(matcher_path, "must be an array");
-      if (matcher->child_count == 0) return fieldError(matcher_path, "must not be empty");
-      uint32_t index = 0;
-      for (uint32_t i = matcher->first_child; i != kNoJsonNode;
-           i = doc_.node(i).next_sibling, ++index) {
-        MatchValue value;
-        status = readMatchValue(doc_.node(i), indexPath(matcher_path, index), true, value);
-        if (!status) return status;
-        out.values.push_back(std::move(value));
-      }
-      break;
-    }
-    case MatchKind::Present:
-      if (!(status = readBool(*matcher, matcher_path, out.present))) return status;
-      break;
+  } else if (out.kind == MatchKind::Present) {
+    if (!readBool(matcher, path, doc_.key(*matcher), out.present)) return false;
+  } else {
+    bool exact = out.kind == MatchKind::Exact;
+    if (!readMatchValue(*matcher, matcher_path, exact, !exact)) return false;
   }
-  for (const MatchValue& value : out.values) out.any_hashed = out.any_hashed || value.hashed;
+  out.values.end = uint32_t(data_.values.size());
+  for (uint32_t i = out.values.begin; i < out.values.end; ++i) {
+    out.any_hashed = out.any_hashed || data_.values[i].hashed;
+  }
 
-  if (const JsonNode* invert = member(node, "invert")) {
-    if (!(status = readBool(*invert, childPath(path, "invert"), out.invert))) return status;
-  }
-  if (const JsonNode* fold = member(node, "ignore_case")) {
-    if (!(status = readBool(*fold, childPath(path, "ignore_case"), out.ignore_case))) {
-      return status;
-    }
-  }
-  if (const JsonNode* missing = member(node, "treat_missing_as_empty")) {
-    status = readBool(*missing, childPath(path, "treat_missing_as_empty"),
-                      out.treat_missing_as_empty);
-    if (!status) return status;
+  if (!readBool(member(node, "invert"), path, "invert", out.invert) ||
+      !readBool(member(node, "ignore_case"), path, "ignore_case", out.ignore_case) ||
+      !readBool(member(node, "treat_missing_as_empty"), path, "treat_missing_as_empty",
+                out.treat_missing_as_empty)) {
+    return false;
   }
   if (out.kind == MatchKind::Present) {
-    if (out.ignore_case) return fieldError(path, "ignore_case does not apply to present");
+    if (out.ignore_case) return fail(path, {"ignore_case does not apply to present"});
     if (out.treat_missing_as_empty) {
-      return fieldError(path, "treat_missing_as_empty does not apply to present");
+      return fail(path, {"treat_missing_as_empty does not apply to present"});
     }
   }
   if (out.ignore_case && out.any_hashed) {
-    return fieldError(path, "ignore_case cannot be used with a sha256 digest");
+    return fail(path, {"ignore_case cannot be used with a sha256 digest"});
   }
-  return Status::ok();
+  data_.conditions.push_back(out);
+  return true;
 }
 
-Status ConfigReader::readRule(const JsonNode& node, const std::string& path, Rule& out) const {
-  Status status = readObject(node, path, {"name", "all", "any"});
-  if (!status) return status;
+bool ConfigReader::readRule(const JsonNode& node, const Path& path) {
+  if (!checkObject(node, path, {"name", "all", "any"})) return false;
+  Rule rule;
   const JsonNode* name = member(node, "name");
-  if (name == nullptr) return fieldError(path, "needs a \"name\"");
-  const std::string name_path = childPath(path, "name");
-  if (!(status = readString(*name, name_path, out.name))) return status;
-  if (!isPolicyName(out.name)) return fieldError(name_path, "must match [A-Za-z0-9_-]+");
+  if (name == nullptr) return fail(path, {"needs a \"name\""});
+  const Path name_path{&path, "name"};
+  std::string_view name_text;
+  if (!readText(*name, name_path, name_text)) return false;
+  if (!isDottedName(name_text, false)) return fail(name_path, {"must match [A-Za-z0-9_-]+"});
+  rule.name = data_.add(name_text);
 
   const JsonNode* all = member(node, "all");
   const JsonNode* any = member(node, "any");
-  if (all != nullptr && any != nullptr) return fieldError(path, "has both \"all\" and \"any\"");
-  if (all == nullptr && any == nullptr) return fieldError(path, "needs \"all\" or \"any\"");
+  if (all != nullptr && any != nullptr) return fail(path, {"has both \"all\" and \"any\""});
+  if (all == nullptr && any == nullptr) return fail(path, {"needs \"all\" or \"any\""});
   const JsonNode& list = all != nullptr ? *all : *any;
-  out.require_all = all != nullptr;
-  const std::string list_path = childPath(path, out.require_all ? "all" : "any");
-  if (list.type != JsonType::Array) return fieldError(list_path, "must be an array");
-  if (list.child_count == 0) return fieldError(list_path, "must not be empty");
+  rule.require_all = all != nullptr;
+  const Path list_path{&path, rule.require_all ? "all" : "any"};
+  if (list.type != JsonType::Array) return fail(list_path, {"must be an array"});
+  if (list.child_count == 0) return fail(list_path, {"must not be empty"});
+  rule.conditions.begin = uint32_t(data_.conditions.size());
   uint32_t index = 0;
-  for (uint32_t i = list.first_child; i != kNoJsonNode; i = doc_.node(i).next_sibling, ++index) {
-    Condition condition;
-    if (!(status = readCondition(doc_.node(i), indexPath(list_path, index), condition))) {
-      return status;
-    }
-    out.conditions.push_back(std::move(condition));
+  for (const JsonNode* item = first(list); item != nullptr; item = next(*item)) {
+    if (!readCondition(*item, Path{&list_path, "", index++})) return false;
   }
-  return Status::ok();
+  rule.conditions.end = uint32_t(data_.conditions.size());
+  data_.rules.push_back(rule);
+  return true;
 }
 
-Status ConfigReader::readRules(const JsonNode& node, const std::string& path,
-                               std::vector<Rule>& out,
-                               std::vector<std::string>& names_in_scope) const {
-  if (node.type != JsonType::Array) return fieldError(path, "must be an array");
-  out.clear();
+// Reads the list `key` of `parent` (absent: `out` unchanged). Policy names are unique among the
+// lists of one object: the rules from `names_begin` on.
+bool ConfigReader::readRules(const JsonNode* node, const Path& parent, std::string_view key,
+                               Range& out, uint32_t& names_begin) {
+  if (node == nullptr) return true;
+  const Path path{&parent, key};
+  if (node->type != JsonType::Array) return fail(path, {"must be an array"});
+  out.begin = uint32_t(data_.rules.size());
   uint32_t index = 0;
-  for (uint32_t i = node.first_child; i != kNoJsonNode; i = doc_.node(i).next_sibling, ++index) {
-    Rule rule;
-    const std::string rule_path = indexPath(path, index);
-    Status status = readRule(doc_.node(i), rule_path, rule);
-    if (!status) return status;
-    for (const std::string& seen : names_in_scope) {
-      if (seen == rule.name) {
-        return fieldError(childPath(rule_path, "name"), "duplicate policy name " + quoted(seen));
+  for (const JsonNode* item = first(*node); item != nullptr; item = next(*item)) {
+    const Path rule_path{&path, "", index++};
+    if (!readRule(*item, rule_path)) return false;
+    std::string_view name = data_.view(data_.rules.back().name);
+    for (uint32_t i = names_begin; i + 1 < data_.rules.size(); ++i) {
+      if (data_.view(data_.rules[i].name) == name) {
+        return fail(Path{&rule_path, "name"}, {"duplicate policy name \"", name, "\""});
       }
     }
-    names_in_scope.push_back(rule.name);
-    out.push_back(std::move(rule));
   }
-  return Status::ok();
+  out.end = uint32_t(data_.rules.size());
+  return true;
 }
 
-Status ConfigReader::readResponse(const JsonNode& node, const std::string& path,
-                                  DenyResponse& out) const {
-  Status status = readObject(node, path, {"status", "body", "headers", "details", "grpc_status"});
-  if (!status) return status;
+bool ConfigReader::readResponse(const JsonNode& node, const Path& path,
+                                  DenyResponse& out) {
+  if (!checkObject(node, path, {"status", "body", "headers", "details", "grpc_status"})) {
+    return false;
+  }
   if (const JsonNode* code = member(node, "status")) {
     if (!code->is_integer || code->integer < 200 || code->integer > 599) {
-      return fieldError(childPath(path, "status"), "must be an integer between 200 and 599");
+      return fail(Path{&path, "status"}, {"must be an integer between 200 and 599"});
     }
     out.status = uint32_t(code->integer);
   }
-  if (const JsonNode* body = member(node, "body")) {
-    if (!(status = readString(*body, childPath(path, "body"), out.body))) return status;
-  }
-  if (const JsonNode* details = member(node, "details")) {
-    if (!(status = readString(*details, childPath(path, "details"), out.details))) {
-      return status;
-    }
-  }
   if (const JsonNode* grpc = member(node, "grpc_status")) {
     if (!grpc->is_integer || grpc->integer < 0 || grpc->integer > 16) {
-      return fieldError(childPath(path, "grpc_status"), "must be an integer between 0 and 16");
+      return fail(Path{&path, "grpc_status"}, {"must be an integer between 0 and 16"});
     }
     out.grpc_status = int32_t(grpc->integer);
   }
+  std::string_view text;
+  if (const JsonNode* body = member(node, "body")) {
+    if (!readText(*body, Path{&path, "body"}, text)) return false;
+    out.body.assign(text);
+  }
+  if (const JsonNode* details = member(node, "details")) {
+    if (!readText(*details, Path{&path, "details"}, text)) return false;
+    out.details.assign(text);
+  }
   if (const JsonNode* headers = member(node, "headers")) {
-    const std::string headers_path = childPath(path, "headers");
-    if (headers->type != JsonType::Object) return fieldError(headers_path, "must be an object");
+    const Path headers_path{&path, "headers"};
+    if (headers->type != JsonType::Object) return fail(headers_path, {"must be an object"});
     out.headers.clear();
-    for (uint32_t i = headers->first_child; i != kNoJsonNode; i = doc_.node(i).next_sibling) {
-      const JsonNode& header = doc_.node(i);
-      if (!isHeaderName(header.key, false)) {
-        return fieldError(headers_path, "invalid header name " + quoted(header.key));
+    for (const JsonNode* header = first(*headers); header != nullptr; header = next(*header)) {
+      std::string_view key = doc_.key(*header);
+      if (!isHeaderName(key, false)) {
+        return fail(headers_path, {"invalid header name \"", key, "\""});
       }
-      std::string name = toLowerAscii(header.key);
-      for (const auto& [seen, value] : out.headers) {
-        if (seen == name) return fieldError(headers_path, "duplicate header " + quoted(name));
+      std::string name = toLowerAscii(key);
+      for (const auto& seen : out.headers) {
+        if (seen.first == name) return fail(headers_path, {"duplicate header \"", name, "\""});
       }
-      const std::string value_path = childPath(headers_path, name);
-      std::string value;
-      if (!(status = readString(header, value_path, value))) return status;
-      if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
-        return fieldError(value_path, "must not contain CR, LF or NUL");
+      const Path value_path{&headers_path, name};
+      if (!readText(*header, value_path, text)) return false;
+      if (text.find_first_of(std::string_view("\r\n\0", 3)) != text.npos) {
+        return fail(value_path, {"must not contain CR, LF or NUL"});
       }
-      out.headers.emplace_back(std::move(name), std::move(value));
+      out.headers.emplace_back(std::move(name), std::string(text));
     }
   }
-  return Status::ok();
+  return true;
 }
 
 // The fields a route may override, shared with the top level.
-Status ConfigReader::readRuleSetFields(const JsonNode& object, const std::string& path,
-                                       RuleSet& out) const {
-  Status status;
-  std::vector<std::string> names;  // policy names are unique among the lists of one object
-  if (const JsonNode* deny = member(object, "deny")) {
-    if (!(status = readRules(*deny, childPath(path, "deny"), out.deny, names))) return status;
-  }
-  if (const JsonNode* allow = member(object, "allow")) {
-    if (!(status = readRules(*allow, childPath(path, "allow"), out.allow, names))) return status;
+bool ConfigReader::readRuleSet(const JsonNode& object, const Path& path, RuleSet& out) {
+  uint32_t names_begin = uint32_t(data_.rules.size());
+  if (!readRules(member(object, "deny"), path, "deny", out.deny, names_begin) ||
+      !readRules(member(object, "allow"), path, "allow", out.allow, names_begin) ||
+      !readBool(member(object, "dry_run"), path, "dry_run", out.dry_run)) {
+    return false;
   }
   if (const JsonNode* fallback = member(object, "default")) {
-    if (!(status = readVerdict(*fallback, childPath(path, "default"), out.fallback))) {
-      return status;
+    std::string_view word = fallback->type == JsonType::String ? doc_.text(*fallback) : "";
+    if (word == "allow") {
+      out.fallback = Verdict::Allow;
+    } else if (word == "deny") {
+      out.fallback = Verdict::Deny;
+    } else {
+      return fail(Path{&path, "default"}, {"must be \"allow\" or \"deny\""});
     }
   }
-  if (const JsonNode* dry_run = member(object, "dry_run")) {
-    if (!(status = readBool(*dry_run, childPath(path, "dry_run"), out.dry_run))) return status;
-  }
   if (const JsonNode* response = member(object, "deny_response")) {
-    out.response = defaultConfiguredResponse();
-    status = readResponse(*response, childPath(path, "deny_response"), out.response);
-    if (!status) return status;
+    DenyResponse parsed = defaultConfiguredResponse();
+    if (!readResponse(*response, Path{&path, "deny_response"}, parsed)) return false;
+    out.response = uint32_t(data_.responses.size());
+    data_.responses.push_back(std::move(parsed));
   }
-  return Status::ok();
+  return true;
 }
 
-Status ConfigReader::readRoute(const JsonNode& node, const std::string& path,
-                               Route& out) const {
-  Status status =
-      readObject(node, path, {"match", "deny", "allow", "default", "dry_run", "deny_response"});
-  if (!status) return status;
+bool ConfigReader::readRoute(const JsonNode& node, const Path& path, Route& out) {
+  if (!checkObject(node, path,
+                   {"match", "deny", "allow", "default", "dry_run", "deny_response"})) {
+    return false;
+  }
   const JsonNode* match = member(node, "match");
-  if (match == nullptr) return fieldError(path, "needs a \"match\"");
-  const std::string match_path = childPath(path, "match");
-  if (!(status = readObject(*match, match_path, {"route_name", "host", "path_prefix"}))) {
-    return status;
+  if (match == nullptr) return fail(path, {"needs a \"match\""});
+  const Path match_path{&path, "match"};
+  if (!checkObject(*match, match_path, {"route_name", "host", "path_prefix"})) {
+    return false;
   }
   if (match->child_count == 0) {
-    return fieldError(match_path, "must set route_name, host or path_prefix");
+    return fail(match_path, {"must set route_name, host or path_prefix"});
   }
   RouteMatch& m = out.match;
   const struct {
     std::string_view key;
     bool* has;
-    std::string* value;
+    TextRef* value;
   } fields[] = {{"route_name", &m.has_route_name, &m.route_name},
                 {"host", &m.has_host, &m.host},
                 {"path_prefix", &m.has_path_prefix, &m.path_prefix}};
   for (const auto& field : fields) {
     const JsonNode* value = member(*match, field.key);
     if (value == nullptr) continue;
-    const std::string field_path = childPath(match_path, field.key);
-    if (!(status = readString(*value, field_path, *field.value))) return status;
-    if (field.value->empty()) return fieldError(field_path, "must not be empty");
+    const Path field_path{&match_path, field.key};
+    std::string_view text;
+    if (!readText(*value, field_path, text)) return false;
+    if (text.empty()) return fail(field_path, {"must not be empty"});
+    if (field.value == &m.path_prefix && text.front() != '/') {
+      return fail(field_path, {"must start with \"/\""});
+    }
+    *field.value = data_.add(field.value == &m.host ? toLowerAscii(text) : std::string(text));
     *field.has = true;
   }
-  m.host = toLowerAscii(m.host);
-  if (m.has_path_prefix && m.path_prefix.front() != '/') {
-    return fieldError(childPath(match_path, "path_prefix"), "must start with \"/\"");
-  }
   out.rules = data_.top;  // inherit, then override what the route sets
-  return readRuleSetFields(node, path, out.rules);
+  return readRuleSet(node, path, out.rules);
 }
 
-void ConfigReader::assignCounters(RuleSet& rules) {
-  for (std::vector<Rule>* list : {&rules.deny, &rules.allow}) {
-    for (Rule& rule : *list) {
-      size_t index = 0;
-      while (index < data_.policy_names.size() && data_.policy_names[index] != rule.name) ++index;
-      if (index == data_.policy_names.size()) {
-        data_.policy_names.push_back(rule.name);
-        data_.policy_counters.push_back(data_.stat_prefix + ".policy." + rule.name + ".matched");
-      }
-      rule.counter = int32_t(index);
+// One counter per distinct policy name, in order of first appearance.
+void ConfigReader::assignCounters() {
+  for (Rule& rule : data_.rules) {
+    std::string counter = data_.stat_prefix + ".policy.";
+    counter.append(data_.view(rule.name));
+    counter.append(".matched");
+    size_t index = 0;
+    while (index < data_.policy_counters.size() && data_.policy_counters[index] != counter) {
+      ++index;
     }
+    if (index == data_.policy_counters.size()) data_.policy_counters.push_back(counter);
+    rule.counter = int32_t(index);
   }
 }
 
-Status ConfigReader::read() {
+bool ConfigReader::readConfig() {
   const JsonNode& root = doc_.root();
-  Status status = readObject(
-      root, "",
-      {"deny", "allow", "default", "deny_response", "dry_run", "stat_prefix", "routes"});
-  if (!status) return status;
+  const Path path;
+  if (!checkObject(
+      root, path,
+      {"deny", "allow", "default", "deny_response", "dry_run", "stat_prefix", "routes"})) return false;
   if (root.child_count == 0) {
     data_.tutorial = true;
-    return Status::ok();
+    return true;
   }
   if (const JsonNode* prefix = member(root, "stat_prefix")) {
-    if (!(status = readString(*prefix, "stat_prefix", data_.stat_prefix))) return status;
-    if (!isStatPrefix(data_.stat_prefix)) {
-      return fieldError("stat_prefix", "must match [A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
+    const Path prefix_path{&path, "stat_prefix"};
+    std::string_view text;
+    if (!readText(*prefix, prefix_path, text)) return false;
+    if (!isDottedName(text, true)) {
+      return fail(prefix_path, {"must match [A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*"});
     }
+    data_.stat_prefix.assign(text);
   }
-  data_.top.response = defaultConfiguredResponse();
-  if (!(status = readRuleSetFields(root, "", data_.top))) return status;
+  data_.responses.push_back(defaultConfiguredResponse());
+  if (!readRuleSet(root, path, data_.top)) return false;
   if (const JsonNode* routes = member(root, "routes")) {
-    if (routes->type != JsonType::Array) return fieldError("routes", "must be an array");
-    if (routes->child_count == 0) return fieldError("routes", "must not be empty");
+    const Path routes_path{&path, "routes"};
+    if (routes->type != JsonType::Array) return fail(routes_path, {"must be an array"});
+    if (routes->child_count == 0) return fail(routes_path, {"must not be empty"});
     uint32_t index = 0;
-    for (uint32_t i = routes->first_child; i != kNoJsonNode;
-         i = doc_.node(i).next_sibling, ++index) {
+    for (const JsonNode* item = first(*routes); item != nullptr; item = next(*item)) {
       Route route;
-      if (!(status = readRoute(doc_.node(i), indexPath("routes", index), route))) return status;
-      data_.routes.push_back(std::move(route));
+      if (!readRoute(*item, Path{&routes_path, "", index++}, route)) return false;
+      data_.routes.push_back(route);
     }
   }
   data_.allowed_counter = data_.stat_prefix + ".allowed";
   data_.denied_counter = data_.stat_prefix + ".denied";
   data_.dry_run_denied_counter = data_.stat_prefix + ".dry_run_denied";
-  assignCounters(data_.top);
-  for (Route& route : data_.routes) assignCounters(route.rules);
-  return Status::ok();
+  assignCounters();
+  return true;
 }
 
 }  // namespace

@@ -88,14 +88,14 @@ class JsonParser {
       skipWhitespace();
       if (atEnd()) return fail("unexpected end of input");
       if (peek() != '"') return fail("expected a string key");
-      std::string key;
+      JsonText key;
       if (!parseString(key)) return false;
       skipWhitespace();
       if (atEnd()) return fail("unexpected end of input");
       if (peek() != ':') return fail("expected ':' after an object key");
       ++pos_;
       uint32_t child = addChild(index, last);
-      doc_.nodes_[child].key = std::move(key);
+      doc_.nodes_[child].key = key;
       if (!parseValue(child, depth)) return false;
       skipWhitespace();
       if (atEnd()) return fail("unexpected end of input");
@@ -169,7 +169,8 @@ class JsonParser {
     }
     JsonNode& node = doc_.nodes_[index];
     node.type = JsonType::Number;
-    node.text.assign(text_.substr(start, pos_ - start));
+    node.text = JsonText{uint32_t(doc_.strings_.size()), uint32_t(pos_ - start)};
+    doc_.strings_.append(text_.substr(start, pos_ - start));
     if (integral) {
       // Accumulate the magnitude; give up (not an integer) past int64_t's range.
       uint64_t magnitude = 0;
@@ -301,13 +302,17 @@ class JsonParser {
     return length;
   }
 
-  bool parseString(std::string& out) {
+  // Decodes a string into the pool; `slice` receives where.
+  bool parseString(JsonText& slice) {
+    std::string& out = doc_.strings_;
+    const size_t begin = out.size();
     ++pos_;  // opening quote
     while (true) {
       if (atEnd()) return fail("unterminated string");
       const uint8_t c = uint8_t(peek());
       if (c == '"') {
         ++pos_;
+        slice = JsonText{uint32_t(begin), uint32_t(out.size() - begin)};
         return true;
       }
       if (c == '\\') {
@@ -344,7 +349,7 @@ StatusOr<JsonDocument> JsonDocument::parse(std::string_view text) {
 const JsonNode* JsonDocument::member(const JsonNode& object, std::string_view key) const {
   if (object.type != JsonType::Object) return nullptr;
   for (uint32_t i = object.first_child; i != kNoJsonNode; i = nodes_[i].next_sibling) {
-    if (nodes_[i].key == key) return &nodes_[i];
+    if (slice(nodes_[i].key) == key) return &nodes_[i];
   }
   return nullptr;
 }

@@ -25,6 +25,13 @@ constexpr uint32_t kNoJsonNode = 0xffffffffu;
 
 enum class JsonType : uint8_t { Null, Boolean, Number, String, Array, Object };
 
+// A slice of JsonDocument's string pool.
+struct JsonText {
+  uint32_t offset = 0;
+  uint32_t size = 0;
+};
+
+// Plain data (no owning members) so that the node vector stays cheap in code and memory.
 struct JsonNode {
   JsonType type = JsonType::Null;
   bool boolean = false;
@@ -33,8 +40,8 @@ struct JsonNode {
   uint32_t first_child = kNoJsonNode;   // Array elements / Object members, in order
   uint32_t next_sibling = kNoJsonNode;
   uint32_t child_count = 0;
-  std::string key;   // member name, for children of an Object
-  std::string text;  // decoded value of a String; the literal of a Number
+  JsonText key;   // member name, for children of an Object
+  JsonText text;  // decoded value of a String; the literal of a Number
 };
 
 class JsonDocument {
@@ -44,12 +51,18 @@ class JsonDocument {
 
   const JsonNode& root() const { return nodes_[0]; }
   const JsonNode& node(uint32_t index) const { return nodes_[index]; }
+  std::string_view key(const JsonNode& node) const { return slice(node.key); }
+  std::string_view text(const JsonNode& node) const { return slice(node.text); }
   // The member `key` of an object (the first one if repeated), or nullptr.
   const JsonNode* member(const JsonNode& object, std::string_view key) const;
 
  private:
   friend class JsonParser;
+  std::string_view slice(JsonText text) const {
+    return std::string_view(strings_).substr(text.offset, text.size);
+  }
   std::vector<JsonNode> nodes_;
+  std::string strings_;  // every decoded key and string, back to back
 };
 
 std::string_view jsonTypeName(JsonType type);

@@ -61,10 +61,10 @@ Value pathValue(const RequestView& request) {
   return value;
 }
 
-Value subjectValue(const Condition& condition, const RequestView& request,
-                   std::string& scratch) {
+Value subjectValue(const PolicyData& data, const Condition& condition,
+                   const RequestView& request, std::string& scratch) {
   switch (condition.subject) {
-    case Subject::Header: return headerValue(request, condition.header, scratch);
+    case Subject::Header: return headerValue(request, data.view(condition.header), scratch);
     case Subject::Path: return pathValue(request);
     case Subject::Method: return firstValue(request, ":method");
     case Subject::Host: return hostValue(request);
@@ -72,9 +72,9 @@ Value subjectValue(const Condition& condition, const RequestView& request,
   return Value{};
 }
 
-bool stringMatches(const Condition& condition, const MatchValue& expected,
-                   std::string_view actual) {
-  const std::string_view want = expected.text;
+bool stringMatches(const PolicyData& data, const Condition& condition,
+                   const MatchValue& expected, std::string_view actual) {
+  const std::string_view want = data.view(expected.text);
   const bool fold = condition.ignore_case;
   switch (condition.kind) {
     case MatchKind::Exact:
@@ -96,9 +96,9 @@ bool stringMatches(const Condition& condition, const MatchValue& expected,
   return false;
 }
 
-bool conditionHolds(const Condition& condition, const RequestView& request,
-                    std::string& scratch) {
-  Value value = subjectValue(condition, request, scratch);
+bool conditionHolds(const PolicyData& data, const Condition& condition,
+                    const RequestView& request, std::string& scratch) {
+  Value value = subjectValue(data, condition, request, scratch);
   if (condition.kind == MatchKind::Present) {
     return (value.present == condition.present) != condition.invert;
   }
@@ -112,46 +112,50 @@ bool conditionHolds(const Condition& condition, const RequestView& request,
     // Every digest is compared in full: the time taken does not depend on which entry (if
     // any) matches, nor on how much of a digest does.
     const Sha256Digest digest = sha256(value.text);
-    for (const MatchValue& expected : condition.values) {
+    for (uint32_t i = condition.values.begin; i < condition.values.end; ++i) {
+      const MatchValue& expected = data.values[i];
       bool equal = expected.hashed ? digestsEqual(digest, expected.digest)
-                                   : stringMatches(condition, expected, value.text);
+                                   : stringMatches(data, condition, expected, value.text);
       matched = matched | equal;
     }
   } else {
-    for (const MatchValue& expected : condition.values) {
-      if (stringMatches(condition, expected, value.text)) {
-        matched = true;
-        break;
-      }
+    for (uint32_t i = condition.values.begin; i < condition.values.end && !matched; ++i) {
+      matched = stringMatches(data, condition, data.values[i], value.text);
     }
   }
   return matched != condition.invert;
 }
 
-bool ruleMatches(const Rule& rule, const RequestView& request, std::string& scratch) {
-  if (rule.require_all) {
-    for (const Condition& condition : rule.conditions) {
-      if (!conditionHolds(condition, request, scratch)) return false;
+// "all": every condition holds; "any": one does. Stops at the first condition that settles it.
+bool ruleMatches(const PolicyData& data, const Rule& rule, const RequestView& request,
+                 std::string& scratch) {
+  for (uint32_t i = rule.conditions.begin; i < rule.conditions.end; ++i) {
+    if (conditionHolds(data, data.conditions[i], request, scratch) != rule.require_all) {
+      return !rule.require_all;
     }
-    return true;
   }
-  for (const Condition& condition : rule.conditions) {
-    if (conditionHolds(condition, request, scratch)) return true;
-  }
-  return false;
+  return rule.require_all;
 }
 
-bool routeMatches(const RouteMatch& match, const RequestView& request) {
-  if (match.has_route_name && request.route_name != match.route_name) return false;
+// The first rule of `rules` that matches, or nullptr.
+const Rule* firstMatch(const PolicyData& data, Range rules, const RequestView& request,
+                       std::string& scratch) {
+  for (uint32_t i = rules.begin; i < rules.end; ++i) {
+    if (ruleMatches(data, data.rules[i], request, scratch)) return &data.rules[i];
+  }
+  return nullptr;
+}
+
+bool routeMatches(const PolicyData& data, const RouteMatch& match, const RequestView& request) {
+  if (match.has_route_name && request.route_name != data.view(match.route_name)) return false;
   if (match.has_host) {
     Value host = hostValue(request);
-    if (!host.present || !equalsIgnoreCase(host.text, match.host)) return false;
+    if (!host.present || !equalsIgnoreCase(host.text, data.view(match.host))) return false;
   }
   if (match.has_path_prefix) {
     Value path = pathValue(request);
-    if (!path.present || path.text.substr(0, match.path_prefix.size()) != match.path_prefix) {
-      return false;
-    }
+    std::string_view prefix = data.view(match.path_prefix);
+    if (!path.present || path.text.substr(0, prefix.size()) != prefix) return false;
   }
   return true;
 }
@@ -166,7 +170,7 @@ Decision evaluateTutorial(const PolicyData& data, const RequestView& request) {
   } else {
     decision.verdict = Verdict::Deny;
     decision.policy = kDefaultPolicyName;
-    decision.response = &data.top.response;
+    decision.response = &data.responses[0];
   }
   return decision;
 }
@@ -189,7 +193,7 @@ Decision Policy::evaluate(const RequestView& request) const {
   const RuleSet* rules = &data.top;
   Decision decision;
   for (size_t i = 0; i < data.routes.size(); ++i) {
-    if (routeMatches(data.routes[i].match, request)) {
+    if (routeMatches(data, data.routes[i].match, request)) {
       rules = &data.routes[i].rules;
       decision.route = static_cast<int32_t>(i);
       break;
@@ -197,33 +201,23 @@ Decision Policy::evaluate(const RequestView& request) const {
   }
 
   std::string scratch;  // holds a joined repeated header; no allocation otherwise (or SSO)
-  const Rule* decided_by = nullptr;
-  Verdict verdict = rules->fallback;
-  for (const Rule& rule : rules->deny) {
-    if (ruleMatches(rule, request, scratch)) {
-      decided_by = &rule;
-      verdict = Verdict::Deny;
-      break;
-    }
-  }
+  // deny, then allow, then the default.
+  Verdict verdict = Verdict::Deny;
+  const Rule* decided_by = firstMatch(data, rules->deny, request, scratch);
   if (decided_by == nullptr) {
-    for (const Rule& rule : rules->allow) {
-      if (ruleMatches(rule, request, scratch)) {
-        decided_by = &rule;
-        verdict = Verdict::Allow;
-        break;
-      }
-    }
+    verdict = Verdict::Allow;
+    decided_by = firstMatch(data, rules->allow, request, scratch);
   }
+  if (decided_by == nullptr) verdict = rules->fallback;
   if (decided_by != nullptr) {
-    decision.policy = decided_by->name;
+    decision.policy = data.view(decided_by->name);
     decision.policy_index = decided_by->counter;
   } else {
     decision.policy = kDefaultPolicyName;
   }
   decision.verdict = verdict;
   if (verdict == Verdict::Deny) {
-    decision.response = &rules->response;
+    decision.response = &data.responses[rules->response];
     if (rules->dry_run) {
       decision.verdict = Verdict::Allow;
       decision.dry_run_denied = true;
@@ -240,7 +234,7 @@ Policy::~Policy() = default;
 Policy Policy::tutorial() {
   auto data = std::make_unique<PolicyData>();
   data->tutorial = true;
-  data->top.response = tutorialResponse();
+  data->responses.push_back(tutorialResponse());
   data->allowed_counter = data->stat_prefix + ".allowed";
   data->denied_counter = data->stat_prefix + ".denied";
   data->dry_run_denied_counter = data->stat_prefix + ".dry_run_denied";

@@ -1,11 +1,17 @@
 // The parsed configuration behind Policy (internal to policy/: built by config.cc, read by
 // policy.cc). Everything is resolved at parse time: header names lower-cased, sha256 digests
 // decoded, each route's effective rule set merged with the top-level fields it does not set.
+//
+// Storage is flat on purpose: rules, conditions and values live in one vector each and refer
+// to each other by index ranges; every string lives in one pool. The records are plain data, so
+// a route inherits top-level lists by copying two indices, and the guest binary carries little
+// container code (header_auth.wasm has a 40 KiB budget).
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy.h"
@@ -15,47 +21,57 @@ namespace meshwasm::header_auth {
 enum class Subject : uint8_t { Header, Path, Method, Host };
 enum class MatchKind : uint8_t { Exact, Prefix, Suffix, Contains, OneOf, Present };
 
+struct TextRef {  // a slice of PolicyData::text
+  uint32_t offset = 0;
+  uint32_t size = 0;
+};
+
+struct Range {  // [begin, end) of one of PolicyData's vectors
+  uint32_t begin = 0;
+  uint32_t end = 0;
+};
+
 // One configured string: plain text, or a "sha256:<64 hex>" digest to compare against.
 struct MatchValue {
-  std::string text;  // plain value (empty when hashed)
+  TextRef text;  // plain value (empty when hashed)
   bool hashed = false;
   std::array<uint8_t, 32> digest{};
 };
 
 struct Condition {
   Subject subject = Subject::Header;
-  std::string header;  // lower-case name, for Subject::Header
   MatchKind kind = MatchKind::Exact;
-  std::vector<MatchValue> values;  // one for exact/prefix/suffix/contains, n for one_of
   bool any_hashed = false;  // some value is a digest: hash the request value once
-  bool present = true;  // for MatchKind::Present
+  bool present = true;      // for MatchKind::Present
   bool invert = false;
   bool ignore_case = false;
   bool treat_missing_as_empty = false;
+  TextRef header;  // lower-case name, for Subject::Header
+  Range values;    // one for exact/prefix/suffix/contains, n for one_of
 };
 
 struct Rule {
-  std::string name;
+  TextRef name;
   bool require_all = true;  // "all" (true) or "any" (false)
-  std::vector<Condition> conditions;
+  Range conditions;
   int32_t counter = -1;  // index into PolicyData::policy_counters
 };
 
 struct RuleSet {
-  std::vector<Rule> deny;
-  std::vector<Rule> allow;
+  Range deny;   // into PolicyData::rules
+  Range allow;
   Verdict fallback = Verdict::Deny;  // "default"
   bool dry_run = false;
-  DenyResponse response;
+  uint32_t response = 0;  // into PolicyData::responses
 };
 
 struct RouteMatch {
   bool has_route_name = false;
-  std::string route_name;
   bool has_host = false;
-  std::string host;  // lower-case, compared case-insensitively with the port stripped
   bool has_path_prefix = false;
-  std::string path_prefix;  // on the path without query
+  TextRef route_name;
+  TextRef host;  // lower-case, compared case-insensitively with the port stripped
+  TextRef path_prefix;  // on the path without query
 };
 
 struct Route {
@@ -66,13 +82,26 @@ struct Route {
 struct PolicyData {
   bool tutorial = false;
   std::string stat_prefix = "header_auth";
+  std::string text;  // string pool; never modified after parsing
+  std::vector<MatchValue> values;
+  std::vector<Condition> conditions;
+  std::vector<Rule> rules;
+  std::vector<DenyResponse> responses;
   RuleSet top;
   std::vector<Route> routes;
   std::string allowed_counter;
   std::string denied_counter;
   std::string dry_run_denied_counter;
-  std::vector<std::string> policy_names;     // distinct names, index = Rule::counter
   std::vector<std::string> policy_counters;  // "<stat_prefix>.policy.<name>.matched"
+
+  std::string_view view(TextRef ref) const {
+    return std::string_view(text).substr(ref.offset, ref.size);
+  }
+  TextRef add(std::string_view value) {
+    TextRef ref{uint32_t(text.size()), uint32_t(value.size())};
+    text.append(value);
+    return ref;
+  }
 };
 
 // The tutorial's deny response: 403, content-type text/plain, the tutorial body.
