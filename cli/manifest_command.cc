@@ -27,6 +27,7 @@ constexpr const char* kUsage =
     "  --pull-policy P        IfNotPresent or Always\n"
     "  --sha256 HEX           manifest digest the proxy must verify\n"
     "  --plugin-name N        pluginName (root id)\n"
+    "  --image-pull-secret S  Secret holding the registry credentials\n"
     "  -o FILE                write to FILE instead of stdout\n";
 
 }  // namespace
@@ -97,6 +98,8 @@ int manifestCommand(int argc, char** argv) {
       options.sha256 = value;
     } else if (arg == "--plugin-name") {
       options.pluginName = value;
+    } else if (arg == "--image-pull-secret") {
+      options.imagePullSecret = value;
     } else if (arg == "-o" || arg == "--output") {
       output = value;
     } else {

@@ -20,25 +20,31 @@ StatusOr<std::string> readFile(const std::string& path, std::size_t maxSize) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::error("cannot open " + path + ": " + errnoText());
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
     ::close(fd);
     return Status::error(path + " is not a regular file");
   }
-  if (static_cast<std::uint64_t>(st.st_size) > maxSize) {
+  if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) > maxSize) {
     ::close(fd);
     return Status::error(path + " is larger than " + std::to_string(maxSize) + " bytes");
   }
+  // Read to EOF (pipes and /dev/fd work too), never more than maxSize bytes.
   std::string data;
-  data.resize(static_cast<std::size_t>(st.st_size));
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+  char buf[64 * 1024];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
+    if (n < 0) {
+      std::string err = errnoText();
       ::close(fd);
-      return Status::error("cannot read " + path + ": " + (n < 0 ? errnoText() : "short read"));
+      return Status::error("cannot read " + path + ": " + err);
     }
-    done += static_cast<std::size_t>(n);
+    if (n == 0) break;
+    if (data.size() + static_cast<std::size_t>(n) > maxSize) {
+      ::close(fd);
+      return Status::error(path + " is larger than " + std::to_string(maxSize) + " bytes");
+    }
+    data.append(buf, static_cast<std::size_t>(n));
   }
   ::close(fd);
   return data;

@@ -133,6 +133,7 @@ StatusOr<std::string> renderManifest(const ManifestOptions& o) {
   if (!sha.empty() && !isSha256Hex(sha)) {
     return Status::error("sha256 must be 64 lowercase hex characters");
   }
+  if (o.imagePullSecret.size() > 253) return Status::error("image pull secret name is too long");
   for (const auto& [k, v] : o.selector) {
     if (k.empty() || k.find('*') != std::string::npos || v.find('*') != std::string::npos ||
         v.size() > 63) {
@@ -144,6 +145,7 @@ StatusOr<std::string> renderManifest(const ManifestOptions& o) {
   wasm["url"] = url;
   if (!sha.empty()) wasm["sha256"] = sha;
   if (!o.pullPolicy.empty()) wasm["imagePullPolicy"] = o.pullPolicy;
+  if (!o.imagePullSecret.empty()) wasm["imagePullSecret"] = o.imagePullSecret;
   if (!o.pluginName.empty()) wasm["pluginName"] = o.pluginName;
   wasm["failStrategy"] = o.failStrategy;
   wasm["pluginConfig"] = config;

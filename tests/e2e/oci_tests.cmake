@@ -11,3 +11,8 @@ if(TARGET meshwasm::oci)
     LIBRARIES meshwasm_oci_e2e_support nlohmann_json::nlohmann_json LABELS e2e)
   add_dependencies(oci_registry_test meshwasm)
 endif()
+if(TARGET meshwasm::oci)
+  meshwasm_add_test(oci_manifest_test SOURCES "${CMAKE_CURRENT_LIST_DIR}/oci_manifest_test.cc"
+    LIBRARIES meshwasm_oci_e2e_support LABELS e2e)
+  add_dependencies(oci_manifest_test meshwasm)
+endif()

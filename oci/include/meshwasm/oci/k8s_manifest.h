@@ -23,6 +23,7 @@ struct ManifestOptions {
   std::string pullPolicy;  // "", IfNotPresent or Always
   std::string sha256;      // 64 hex of the manifest digest, optional
   std::string pluginName;  // optional (root id)
+  std::string imagePullSecret;  // optional: Secret with registry credentials
 };
 
 // The resource as YAML (block style; strings double-quoted, keys plain).
