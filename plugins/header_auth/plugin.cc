@@ -1,0 +1,115 @@
+// header_auth: the SDK glue of the header-authorization plugin.
+//
+// With an empty configuration (size 0 or `{}`) it is the tutorial plugin: header `allow`
+// exactly `true` lets the request through; anything else (absent, empty, `false`, `TRUE`,
+// ` true`, `true ` - values are compared as sent, no trimming) is answered with 403,
+// `content-type: text/plain` and `Forbidden by ASM Wasm Plugin, cpp version\n`. A repeated
+// `allow` header is decided by its FIRST value, as Envoy's single-value header call answers.
+// Other configurations select the configurable policy of policy/; the decision is entirely
+// the policy's, this file only feeds it the request and carries out the verdict.
+#include <optional>
+#include <string>
+
+#include "meshwasm/sdk/sdk.h"
+#include "policy.h"
+
+namespace meshwasm::header_auth {
+namespace {
+
+namespace sdk = ::meshwasm::sdk;
+
+class HeaderAuthRoot : public sdk::RootContext {
+ public:
+  HeaderAuthRoot(uint32_t id, std::string_view root_id)
+      : sdk::RootContext(id, root_id), policy_(Policy::tutorial()) {}
+
+  bool onConfigure(size_t) override {
+    const sdk::HostBuffer configuration = sdk::getPluginConfiguration();
+    StatusOr<Policy> parsed = Policy::parse(configuration.view());
+    if (!parsed) {
+      sdk::logError("header_auth: invalid configuration: " + parsed.message());
+      return false;
+    }
+    policy_ = std::move(*parsed);
+    allowed_ = sdk::defineCounter(policy_.allowedCounter()).value_or(sdk::Metric());
+    denied_ = sdk::defineCounter(policy_.deniedCounter()).value_or(sdk::Metric());
+    dry_run_denied_ = sdk::defineCounter(policy_.dryRunDeniedCounter()).value_or(sdk::Metric());
+    policy_matched_.clear();
+    for (const std::string& name : policy_.policyCounters()) {
+      policy_matched_.push_back(sdk::defineCounter(name).value_or(sdk::Metric()));
+    }
+    return true;
+  }
+
+  const Policy& policy() const { return policy_; }
+
+  void count(const Decision& decision) const {
+    const sdk::Metric& outcome = decision.dry_run_denied             ? dry_run_denied_
+                                 : decision.verdict == Verdict::Deny ? denied_
+                                                                     : allowed_;
+    if (outcome.defined()) outcome.increment(1);
+    if (decision.policy_index >= 0 &&
+        static_cast<size_t>(decision.policy_index) < policy_matched_.size()) {
+      const sdk::Metric& matched = policy_matched_[static_cast<size_t>(decision.policy_index)];
+      if (matched.defined()) matched.increment(1);
+    }
+  }
+
+ private:
+  Policy policy_;
+  sdk::Metric allowed_;
+  sdk::Metric denied_;
+  sdk::Metric dry_run_denied_;
+  std::vector<sdk::Metric> policy_matched_;
+};
+
+class HeaderAuthHttp : public sdk::HttpContext {
+ public:
+  HeaderAuthHttp(uint32_t id, sdk::RootContext* root) : sdk::HttpContext(id, root) {}
+
+  sdk::FilterHeadersStatus onRequestHeaders(uint32_t, bool) override {
+    const std::string prefix = "#" + sdk::toDecimal(id()) + " wasm-cpp: ";
+    sdk::logInfo(prefix + "on_http_request_headers");
+
+    const HeaderAuthRoot& root = *rootAs<HeaderAuthRoot>();
+    const Policy& policy = root.policy();
+    // Every header, one entry per occurrence (the pairs call), so the policy sees repeated
+    // headers; the tutorial policy takes the first `allow`, as Envoy's single-value call does.
+    const sdk::HeaderMap headers = sdk::getRequestHeaderMap();
+    std::string route_name;
+    if (!policy.isTutorial()) route_name = routeName();
+    const Decision decision = policy.evaluate(RequestView{headers.span(), route_name});
+    root.count(decision);
+
+    if (decision.dry_run_denied) {
+      sdk::logInfo(prefix + "dry run: policy " + std::string(decision.policy) +
+                   " would deny the request");
+      return sdk::FilterHeadersStatus::Continue;
+    }
+    if (decision.verdict == Verdict::Allow) return sdk::FilterHeadersStatus::Continue;
+
+    if (policy.isTutorial()) {
+      sdk::logInfo(prefix + "allow header not found or is not true, deny by default");
+    } else {
+      sdk::logInfo(prefix + "denied by policy " + std::string(decision.policy));
+    }
+    const DenyResponse& response = *decision.response;
+    sdk::sendLocalResponse(response.status, response.details, response.body, response.headers,
+                           static_cast<sdk::GrpcStatus>(response.grpc_status));
+    // Envoy stops the request after a local reply whatever we answer; say so anyway.
+    return sdk::FilterHeadersStatus::StopIteration;
+  }
+
+ private:
+  // Envoy's `xds.route_name`, or the legacy top-level `route_name`; empty when neither exists.
+  static std::string routeName() {
+    if (auto name = sdk::getPropertyString({"xds", "route_name"})) return std::move(*name);
+    return sdk::getPropertyString({"route_name"}).value_or(std::string());
+  }
+};
+
+}  // namespace
+}  // namespace meshwasm::header_auth
+
+MESHWASM_REGISTER_HTTP_PLUGIN(meshwasm::header_auth::HeaderAuthRoot,
+                              meshwasm::header_auth::HeaderAuthHttp, "");

@@ -1,0 +1,67 @@
+// Registration: one line per plugin, evaluated while the module starts (static
+// construction). It only records factories; no host function is called then (the host
+// forbids most of them during start).
+//
+//   MESHWASM_REGISTER_HTTP_PLUGIN(MyRootContext, MyHttpContext, "");
+//
+// The root_id selects which plugin configuration the factories serve; "" serves any
+// root_id that has no exact registration. A root context whose root_id matches nothing gets
+// a plain RootContext (and no stream contexts).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "meshwasm/sdk/context.h"
+
+namespace meshwasm::sdk {
+
+using RootFactory = std::unique_ptr<RootContext> (*)(uint32_t id, std::string_view root_id);
+using HttpFactory = std::unique_ptr<HttpContext> (*)(uint32_t id, RootContext* root);
+using StreamFactory = std::unique_ptr<StreamContext> (*)(uint32_t id, RootContext* root);
+
+struct Registration {
+  std::string_view root_id;  // must outlive the module (a string literal)
+  RootFactory root = nullptr;
+  HttpFactory http = nullptr;
+  StreamFactory stream = nullptr;
+};
+
+class RegisterContextFactory {
+ public:
+  RegisterContextFactory(RootFactory root, HttpFactory http, std::string_view root_id = "");
+  RegisterContextFactory(RootFactory root, StreamFactory stream, std::string_view root_id = "");
+};
+
+template <typename T>
+std::unique_ptr<RootContext> makeRootContext(uint32_t id, std::string_view root_id) {
+  return std::unique_ptr<RootContext>(new T(id, root_id));
+}
+template <typename T>
+std::unique_ptr<HttpContext> makeHttpContext(uint32_t id, RootContext* root) {
+  return std::unique_ptr<HttpContext>(new T(id, root));
+}
+template <typename T>
+std::unique_ptr<StreamContext> makeStreamContext(uint32_t id, RootContext* root) {
+  return std::unique_ptr<StreamContext>(new T(id, root));
+}
+
+}  // namespace meshwasm::sdk
+
+#define MESHWASM_SDK_CONCAT_INNER(a, b) a##b
+#define MESHWASM_SDK_CONCAT(a, b) MESHWASM_SDK_CONCAT_INNER(a, b)
+
+// Registers RootType (constructor (uint32_t id, std::string_view root_id)) and HttpType
+// (constructor (uint32_t id, RootContext* root)) for `root_id`.
+#define MESHWASM_REGISTER_HTTP_PLUGIN(RootType, HttpType, root_id)                  \
+  static ::meshwasm::sdk::RegisterContextFactory MESHWASM_SDK_CONCAT(               \
+      meshwasm_registration_, __LINE__)(::meshwasm::sdk::makeRootContext<RootType>, \
+                                        ::meshwasm::sdk::makeHttpContext<HttpType>, root_id)
+
+// Same for a TCP (network filter) plugin: ConnectionType derives from StreamContext.
+#define MESHWASM_REGISTER_STREAM_PLUGIN(RootType, ConnectionType, root_id)                  \
+  static ::meshwasm::sdk::RegisterContextFactory MESHWASM_SDK_CONCAT(                       \
+      meshwasm_registration_, __LINE__)(::meshwasm::sdk::makeRootContext<RootType>,         \
+                                        ::meshwasm::sdk::makeStreamContext<ConnectionType>, \
+                                        root_id)
