@@ -3,8 +3,11 @@
 // Every error names the JSON path of the offending value (`allow[0].all[1]: unknown field
 // "exatc"`); the root itself is written `(root)`. The texts are part of the interface (operators
 // read them in Envoy's log) and are asserted exactly in config_test.cc and the README.
-// Paths are built only when an error is reported: a Path is a chain of stack records.
-#include <initializer_list>
+//
+// Written for small guest code (header_auth.wasm has a 40 KiB budget): the JSON path is a stack
+// of segments kept in the reader and rendered only when an error is reported; field lists are
+// data; readers return bool after recording the first error.
+#include <cstring>
 
 #include "json_reader.h"
 #include "policy_data.h"
@@ -14,43 +17,29 @@ namespace meshwasm::header_auth {
 namespace {
 
 constexpr size_t kMaxConfigSize = 256 * 1024;
-constexpr std::string_view kDigestPrefix = "sha256:";
-constexpr std::string_view kBadDigest =
-    "invalid sha256 digest (expected \"sha256:\" and 64 hex digits)";
+constexpr char kDigestPrefix[] = "sha256:";
+constexpr size_t kDigestPrefixSize = sizeof(kDigestPrefix) - 1;
+constexpr char kBadDigest[] = "invalid sha256 digest (expected \"sha256:\" and 64 hex digits)";
 
-struct Path {
-  const Path* parent = nullptr;  // nullptr: the root
-  std::string_view key;          // member name, or empty for an array element
-  uint32_t index = 0;
-};
-
-void renderPath(const Path& path, std::string& out) {
-  if (path.parent == nullptr) return;
-  renderPath(*path.parent, out);
-  if (path.key.empty()) {
-    out.push_back('[');
-    out.append(decimal(path.index));
-    out.push_back(']');
-  } else {
-    if (!out.empty()) out.push_back('.');
-    out.append(path.key);
-  }
-}
-
-// "<path>: <message parts>"; the only place an error text is built.
-[[gnu::noinline]] std::string errorText(const Path& path,
-                                        std::initializer_list<std::string_view> message) {
-  std::string text;
-  renderPath(path, text);
-  if (text.empty()) text = "(root)";
-  text.append(": ");
-  for (std::string_view part : message) text.append(part);
-  return text;
-}
+// Field lists (nullptr-terminated).
+constexpr const char* kTopFields[] = {"deny",    "allow",       "default", "deny_response",
+                                      "dry_run", "stat_prefix", "routes",  nullptr};
+constexpr const char* kRouteFields[] = {"match",   "deny",          "allow", "default",
+                                        "dry_run", "deny_response", nullptr};
+constexpr const char* kMatchFields[] = {"route_name", "host", "path_prefix", nullptr};
+constexpr const char* kRuleFields[] = {"name", "all", "any", nullptr};
+constexpr const char* kResponseFields[] = {"status",  "body",        "headers",
+                                           "details", "grpc_status", nullptr};
+// The six matchers first, in MatchKind order.
+constexpr const char* kConditionFields[] = {"exact",  "prefix",      "suffix",
+                                            "contains", "one_of",    "present",
+                                            "header", "attribute",   "invert",
+                                            "ignore_case", "treat_missing_as_empty", nullptr};
+constexpr int kMatcherCount = 6;
 
 bool isTokenChar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
 }
 
 bool isHeaderName(std::string_view name, bool allow_pseudo) {
@@ -85,364 +74,421 @@ int hexValue(char c) {
   return -1;
 }
 
-// Every read* method returns false after recording the first error (no Status is passed
-// around: this keeps the guest code small).
 class ConfigReader {
  public:
   ConfigReader(const JsonDocument& doc, PolicyData& data) : doc_(doc), data_(data) {}
+
   Status read() {
     if (readConfig()) return Status::ok();
     return Status::error(std::move(error_));
   }
 
  private:
-  bool fail(const Path& path, std::initializer_list<std::string_view> message) {
-    error_ = errorText(path, message);
+  struct Segment {
+    std::string_view key;  // empty: an array element
+    uint32_t index;
+  };
+
+  // The path of the value being read. On failure the reader stops, so a failed branch never
+  // needs to leave().
+  [[gnu::noinline]] void enter(std::string_view key) { path_[depth_++] = Segment{key, 0}; }
+  [[gnu::noinline]] void enterIndex(uint32_t index) { path_[depth_++] = Segment{{}, index}; }
+  void leave() { --depth_; }
+
+  // Records "<path>: <message><name><tail>" and returns false.
+  [[gnu::noinline]] bool fail(const char* message, std::string_view name = {},
+                              const char* tail = "") {
+    for (uint32_t i = 0; i < depth_; ++i) {
+      if (path_[i].key.empty()) {
+        error_.push_back('[');
+        error_.append(decimal(path_[i].index));
+        error_.push_back(']');
+      } else {
+        if (i > 0) error_.push_back('.');
+        error_.append(path_[i].key);
+      }
+    }
+    if (depth_ == 0) error_ = "(root)";
+    error_.append(": ");
+    error_.append(message);
+    error_.append(name);
+    error_.append(tail);
     return false;
   }
 
-  using Fields = std::initializer_list<std::string_view>;
-
-  const JsonNode* member(const JsonNode& object, std::string_view key) const {
-    return doc_.member(object, key);
+  const JsonNode* first(const JsonNode& node) const {
+    return node.first_child == kNoJsonNode ? nullptr : &doc_.node(node.first_child);
   }
   const JsonNode* next(const JsonNode& node) const {
     return node.next_sibling == kNoJsonNode ? nullptr : &doc_.node(node.next_sibling);
   }
-  const JsonNode* first(const JsonNode& node) const {
-    return node.first_child == kNoJsonNode ? nullptr : &doc_.node(node.first_child);
+  [[gnu::noinline]] const JsonNode* member(const JsonNode& object, const char* key) const {
+    return doc_.member(object, key);
+  }
+  bool textIs(const JsonNode& node, const char* word) const {
+    return node.type == JsonType::String && doc_.text(node) == word;
   }
 
   // An object whose members are all in `allowed`, none repeated.
-  bool checkObject(const JsonNode& node, const Path& path, Fields allowed) {
-    if (node.type != JsonType::Object) return fail(path, {"must be an object"});
+  [[gnu::noinline]] bool checkObject(const JsonNode& node, const char* const* allowed) {
+    if (node.type != JsonType::Object) return fail("must be an object");
     for (const JsonNode* field = first(node); field != nullptr; field = next(*field)) {
       std::string_view key = doc_.key(*field);
       bool known = false;
-      for (std::string_view name : allowed) known = known || key == name;
-      if (!known) return fail(path, {"unknown field \"", key, "\""});
-      if (member(node, key) != field) return fail(path, {"duplicate field \"", key, "\""});
+      for (const char* const* name = allowed; *name != nullptr; ++name) {
+        known = known || key == *name;
+      }
+      if (!known) return fail("unknown field \"", key, "\"");
+      if (doc_.member(node, key) != field) return fail("duplicate field \"", key, "\"");
     }
     return true;
   }
 
-  bool readText(const JsonNode& node, const Path& path, std::string_view& out) {
-    if (node.type != JsonType::String) return fail(path, {"must be a string"});
-    out = doc_.text(node);
+  // The string member `key` of `object`, if present (`out` untouched when absent).
+  [[gnu::noinline]] bool readText(const JsonNode& object, const char* key, std::string_view& out,
+                                  bool non_empty = false) {
+    const JsonNode* node = member(object, key);
+    if (node == nullptr) return true;
+    enter(key);
+    if (node->type != JsonType::String) return fail("must be a string");
+    out = doc_.text(*node);
+    if (non_empty && out.empty()) return fail("must not be empty");
+    leave();
     return true;
   }
 
-  bool readBool(const JsonNode* node, const Path& parent, std::string_view key,
-                  bool& out) {
+  [[gnu::noinline]] bool readBool(const JsonNode& object, const char* key, bool& out) {
+    const JsonNode* node = member(object, key);
     if (node == nullptr) return true;
-    if (node->type != JsonType::Boolean) return fail(Path{&parent, key}, {"must be a boolean"});
+    if (node->type != JsonType::Boolean) {
+      enter(key);
+      return fail("must be a boolean");
+    }
     out = node->boolean;
     return true;
   }
 
-  bool readMatchValue(const JsonNode& node, const Path& path, bool digests, bool non_empty);
-  bool readCondition(const JsonNode& node, const Path& path);
-  bool readRule(const JsonNode& node, const Path& path);
-  bool readRules(const JsonNode* node, const Path& parent, std::string_view key, Range& out,
-                   uint32_t& names_begin);
-  bool readResponse(const JsonNode& node, const Path& path, DenyResponse& out);
-  bool readRuleSet(const JsonNode& object, const Path& path, RuleSet& out);
-  bool readRoute(const JsonNode& node, const Path& path, Route& out);
-  void assignCounters();
+  // An integer member within [low, high].
+  [[gnu::noinline]] bool readInteger(const JsonNode& object, const char* key, int64_t low,
+                                     int64_t high, const char* message, int64_t& out) {
+    const JsonNode* node = member(object, key);
+    if (node == nullptr) return true;
+    if (!node->is_integer || node->integer < low || node->integer > high) {
+      enter(key);
+      return fail(message);
+    }
+    out = node->integer;
+    return true;
+  }
 
+  // A non-empty-checked array member; `list` is nullptr when absent.
+  [[gnu::noinline]] bool readArray(const JsonNode& object, const char* key, bool non_empty,
+                                   const JsonNode*& list) {
+    list = member(object, key);
+    if (list == nullptr) return true;
+    enter(key);
+    if (list->type != JsonType::Array) return fail("must be an array");
+    if (non_empty && list->child_count == 0) return fail("must not be empty");
+    leave();
+    return true;
+  }
+
+  bool readMatchValue(const JsonNode& node, bool digests, bool non_empty);
+  bool readCondition(const JsonNode& node);
+  bool readRule(const JsonNode& node);
+  bool readRules(const JsonNode& object, const char* key, Range& out, uint32_t names_begin);
+  bool readResponse(const JsonNode& node, DenyResponse& out);
+  bool readRuleSet(const JsonNode& object, RuleSet& out);
+  bool readRoute(const JsonNode& node, Route& out);
   bool readConfig();
+  void assignCounters();
 
   const JsonDocument& doc_;
   PolicyData& data_;
   std::string error_;
+  Segment path_[kMaxJsonDepth + 2];
+  uint32_t depth_ = 0;
 };
 
-bool ConfigReader::readMatchValue(const JsonNode& node, const Path& path, bool digests,
-                                    bool non_empty) {
-  std::string_view text;
-  if (!readText(node, path, text)) return false;
+// The path is at the value.
+bool ConfigReader::readMatchValue(const JsonNode& node, bool digests, bool non_empty) {
+  if (node.type != JsonType::String) return fail("must be a string");
+  std::string_view text = doc_.text(node);
   MatchValue value;
-  if (digests && text.substr(0, kDigestPrefix.size()) == kDigestPrefix) {
-    std::string_view hex = text.substr(kDigestPrefix.size());
-    if (hex.size() != 64) return fail(path, {kBadDigest});
+  if (digests && text.substr(0, kDigestPrefixSize) == kDigestPrefix) {
+    std::string_view hex = text.substr(kDigestPrefixSize);
+    if (hex.size() != 64) return fail(kBadDigest);
     for (size_t i = 0; i < 32; ++i) {
       int high = hexValue(hex[2 * i]), low = hexValue(hex[2 * i + 1]);
-      if (high < 0 || low < 0) return fail(path, {kBadDigest});
+      if (high < 0 || low < 0) return fail(kBadDigest);
       value.digest[i] = uint8_t(high * 16 + low);
     }
     value.hashed = true;
   } else {
-    if (non_empty && text.empty()) return fail(path, {"must not be empty"});
+    if (non_empty && text.empty()) return fail("must not be empty");
     value.text = data_.add(text);
   }
   data_.values.push_back(value);
   return true;
 }
 
-bool ConfigReader::readCondition(const JsonNode& node, const Path& path) {
-  if (!checkObject(node, path,
-                              {"header", "attribute", "exact", "prefix", "suffix", "contains",
-                               "one_of", "present", "invert", "ignore_case",
-                               "treat_missing_as_empty"})) return false;
+bool ConfigReader::readCondition(const JsonNode& node) {
+  if (!checkObject(node, kConditionFields)) return false;
   Condition out;
   const JsonNode* header = member(node, "header");
   const JsonNode* attribute = member(node, "attribute");
   if (header != nullptr && attribute != nullptr) {
-    return fail(path, {"has two subjects (\"header\" and \"attribute\")"});
+    return fail("has two subjects (\"header\" and \"attribute\")");
   }
   if (header != nullptr) {
-    const Path header_path{&path, "header"};
     std::string_view name;
-    if (!readText(*header, header_path, name)) return false;
-    if (!isHeaderName(name, true)) return fail(header_path, {"not a valid header name"});
+    if (!readText(node, "header", name)) return false;
+    if (!isHeaderName(name, true)) {
+      enter("header");
+      return fail("not a valid header name");
+    }
     out.header = data_.add(toLowerAscii(name));
   } else if (attribute != nullptr) {
-    std::string_view name = attribute->type == JsonType::String ? doc_.text(*attribute) : "";
-    if (name == "path") {
+    if (textIs(*attribute, "path")) {
       out.subject = Subject::Path;
-    } else if (name == "method") {
+    } else if (textIs(*attribute, "method")) {
       out.subject = Subject::Method;
-    } else if (name == "host") {
+    } else if (textIs(*attribute, "host")) {
       out.subject = Subject::Host;
     } else {
-      return fail(Path{&path, "attribute"}, {"must be \"path\", \"method\" or \"host\""});
+      enter("attribute");
+      return fail("must be \"path\", \"method\" or \"host\"");
     }
   } else {
-    return fail(path, {"needs a subject (\"header\" or \"attribute\")"});
+    return fail("needs a subject (\"header\" or \"attribute\")");
   }
 
   // Exactly one matcher; two are reported by their names in document order.
-  static constexpr std::string_view kMatchers[] = {"exact",    "prefix", "suffix",
-                                                   "contains", "one_of", "present"};
   const JsonNode* matcher = nullptr;
   for (const JsonNode* field = first(node); field != nullptr; field = next(*field)) {
-    for (size_t k = 0; k < 6; ++k) {
-      if (doc_.key(*field) != kMatchers[k]) continue;
+    for (int k = 0; k < kMatcherCount; ++k) {
+      if (doc_.key(*field) != kConditionFields[k]) continue;
       if (matcher != nullptr) {
-        return fail(path, {"has two matchers (\"", doc_.key(*matcher), "\" and \"",
-                           doc_.key(*field), "\")"});
+        std::string names(doc_.key(*matcher));
+        names.append("\" and \"");
+        names.append(doc_.key(*field));
+        return fail("has two matchers (\"", names, "\")");
       }
       matcher = field;
       out.kind = MatchKind(k);
     }
   }
   if (matcher == nullptr) {
-    return fail(path, {"needs a matcher (exact, prefix, suffix, contains, one_of or present)"});
+    return fail("needs a matcher (exact, prefix, suffix, contains, one_of or present)");
   }
-  const Path matcher_path{&path, doc_.key(*matcher)};
   out.values.begin = uint32_t(data_.values.size());
-  if (out.kind == MatchKind::OneOf) {
-    if (matcher->type != JsonType::Array) return fail(matcher_path, {"must be an array"});
-    if (matcher->child_count == 0) return fail(matcher_path, {"must not be empty"});
-    uint32_t index = 0;
-    for (const JsonNode* item = first(*matcher); item != nullptr; item = next(*item)) {
-      if (!readMatchValue(*item, Path{&matcher_path, "", index++}, true, false)) {
-        return false;
-      }
-    }
-  } else if (out.kind == MatchKind::Present) {
-    if (!readBool(matcher, path, doc_.key(*matcher), out.present)) return false;
+  if (out.kind == MatchKind::Present) {
+    if (!readBool(node, "present", out.present)) return false;
   } else {
-    bool exact = out.kind == MatchKind::Exact;
-    if (!readMatchValue(*matcher, matcher_path, exact, !exact)) return false;
+    enter(doc_.key(*matcher));
+    if (out.kind == MatchKind::OneOf) {
+      if (matcher->type != JsonType::Array) return fail("must be an array");
+      if (matcher->child_count == 0) return fail("must not be empty");
+      uint32_t index = 0;
+      for (const JsonNode* item = first(*matcher); item != nullptr; item = next(*item)) {
+        enterIndex(index++);
+        if (!readMatchValue(*item, true, false)) return false;
+        leave();
+      }
+    } else {
+      bool exact = out.kind == MatchKind::Exact;
+      if (!readMatchValue(*matcher, exact, !exact)) return false;
+    }
+    leave();
   }
   out.values.end = uint32_t(data_.values.size());
   for (uint32_t i = out.values.begin; i < out.values.end; ++i) {
     out.any_hashed = out.any_hashed || data_.values[i].hashed;
   }
 
-  if (!readBool(member(node, "invert"), path, "invert", out.invert) ||
-      !readBool(member(node, "ignore_case"), path, "ignore_case", out.ignore_case) ||
-      !readBool(member(node, "treat_missing_as_empty"), path, "treat_missing_as_empty",
-                out.treat_missing_as_empty)) {
+  if (!readBool(node, "invert", out.invert) || !readBool(node, "ignore_case", out.ignore_case) ||
+      !readBool(node, "treat_missing_as_empty", out.treat_missing_as_empty)) {
     return false;
   }
   if (out.kind == MatchKind::Present) {
-    if (out.ignore_case) return fail(path, {"ignore_case does not apply to present"});
+    if (out.ignore_case) return fail("ignore_case does not apply to present");
     if (out.treat_missing_as_empty) {
-      return fail(path, {"treat_missing_as_empty does not apply to present"});
+      return fail("treat_missing_as_empty does not apply to present");
     }
   }
   if (out.ignore_case && out.any_hashed) {
-    return fail(path, {"ignore_case cannot be used with a sha256 digest"});
+    return fail("ignore_case cannot be used with a sha256 digest");
   }
   data_.conditions.push_back(out);
   return true;
 }
 
-bool ConfigReader::readRule(const JsonNode& node, const Path& path) {
-  if (!checkObject(node, path, {"name", "all", "any"})) return false;
+bool ConfigReader::readRule(const JsonNode& node) {
+  if (!checkObject(node, kRuleFields)) return false;
   Rule rule;
-  const JsonNode* name = member(node, "name");
-  if (name == nullptr) return fail(path, {"needs a \"name\""});
-  const Path name_path{&path, "name"};
-  std::string_view name_text;
-  if (!readText(*name, name_path, name_text)) return false;
-  if (!isDottedName(name_text, false)) return fail(name_path, {"must match [A-Za-z0-9_-]+"});
-  rule.name = data_.add(name_text);
+  if (member(node, "name") == nullptr) return fail("needs a \"name\"");
+  std::string_view name;
+  if (!readText(node, "name", name)) return false;
+  if (!isDottedName(name, false)) {
+    enter("name");
+    return fail("must match [A-Za-z0-9_-]+");
+  }
+  rule.name = data_.add(name);
 
   const JsonNode* all = member(node, "all");
   const JsonNode* any = member(node, "any");
-  if (all != nullptr && any != nullptr) return fail(path, {"has both \"all\" and \"any\""});
-  if (all == nullptr && any == nullptr) return fail(path, {"needs \"all\" or \"any\""});
-  const JsonNode& list = all != nullptr ? *all : *any;
+  if (all != nullptr && any != nullptr) return fail("has both \"all\" and \"any\"");
+  if (all == nullptr && any == nullptr) return fail("needs \"all\" or \"any\"");
   rule.require_all = all != nullptr;
-  const Path list_path{&path, rule.require_all ? "all" : "any"};
-  if (list.type != JsonType::Array) return fail(list_path, {"must be an array"});
-  if (list.child_count == 0) return fail(list_path, {"must not be empty"});
+  const char* key = rule.require_all ? "all" : "any";
+  const JsonNode* list = nullptr;
+  if (!readArray(node, key, true, list)) return false;
+  enter(key);
   rule.conditions.begin = uint32_t(data_.conditions.size());
   uint32_t index = 0;
-  for (const JsonNode* item = first(list); item != nullptr; item = next(*item)) {
-    if (!readCondition(*item, Path{&list_path, "", index++})) return false;
+  for (const JsonNode* item = first(*list); item != nullptr; item = next(*item)) {
+    enterIndex(index++);
+    if (!readCondition(*item)) return false;
+    leave();
   }
+  leave();
   rule.conditions.end = uint32_t(data_.conditions.size());
   data_.rules.push_back(rule);
   return true;
 }
 
-// Reads the list `key` of `parent` (absent: `out` unchanged). Policy names are unique among the
+// The list `key` of `object` (absent: `out` unchanged). Policy names are unique among the
 // lists of one object: the rules from `names_begin` on.
-bool ConfigReader::readRules(const JsonNode* node, const Path& parent, std::string_view key,
-                               Range& out, uint32_t& names_begin) {
-  if (node == nullptr) return true;
-  const Path path{&parent, key};
-  if (node->type != JsonType::Array) return fail(path, {"must be an array"});
+bool ConfigReader::readRules(const JsonNode& object, const char* key, Range& out,
+                             uint32_t names_begin) {
+  const JsonNode* list = nullptr;
+  if (!readArray(object, key, false, list)) return false;
+  if (list == nullptr) return true;
+  enter(key);
   out.begin = uint32_t(data_.rules.size());
   uint32_t index = 0;
-  for (const JsonNode* item = first(*node); item != nullptr; item = next(*item)) {
-    const Path rule_path{&path, "", index++};
-    if (!readRule(*item, rule_path)) return false;
+  for (const JsonNode* item = first(*list); item != nullptr; item = next(*item)) {
+    enterIndex(index++);
+    if (!readRule(*item)) return false;
     std::string_view name = data_.view(data_.rules.back().name);
     for (uint32_t i = names_begin; i + 1 < data_.rules.size(); ++i) {
       if (data_.view(data_.rules[i].name) == name) {
-        return fail(Path{&rule_path, "name"}, {"duplicate policy name \"", name, "\""});
+        enter("name");
+        return fail("duplicate policy name \"", name, "\"");
       }
     }
+    leave();
   }
+  leave();
   out.end = uint32_t(data_.rules.size());
   return true;
 }
 
-bool ConfigReader::readResponse(const JsonNode& node, const Path& path,
-                                  DenyResponse& out) {
-  if (!checkObject(node, path, {"status", "body", "headers", "details", "grpc_status"})) {
+// The path is at the deny_response object.
+bool ConfigReader::readResponse(const JsonNode& node, DenyResponse& out) {
+  if (!checkObject(node, kResponseFields)) return false;
+  int64_t status = out.status, grpc_status = out.grpc_status;
+  std::string_view body = out.body, details = out.details;
+  if (!readInteger(node, "status", 200, 599, "must be an integer between 200 and 599", status) ||
+      !readInteger(node, "grpc_status", 0, 16, "must be an integer between 0 and 16",
+                   grpc_status) ||
+      !readText(node, "body", body) || !readText(node, "details", details)) {
     return false;
   }
-  if (const JsonNode* code = member(node, "status")) {
-    if (!code->is_integer || code->integer < 200 || code->integer > 599) {
-      return fail(Path{&path, "status"}, {"must be an integer between 200 and 599"});
+  out.status = uint32_t(status);
+  out.grpc_status = int32_t(grpc_status);
+  out.body = std::string(body);
+  out.details = std::string(details);
+  const JsonNode* headers = member(node, "headers");
+  if (headers == nullptr) return true;
+  enter("headers");
+  if (headers->type != JsonType::Object) return fail("must be an object");
+  out.headers.clear();
+  for (const JsonNode* header = first(*headers); header != nullptr; header = next(*header)) {
+    std::string_view key = doc_.key(*header);
+    if (!isHeaderName(key, false)) return fail("invalid header name \"", key, "\"");
+    std::string name = toLowerAscii(key);
+    for (const auto& seen : out.headers) {
+      if (seen.first == name) return fail("duplicate header \"", name, "\"");
     }
-    out.status = uint32_t(code->integer);
-  }
-  if (const JsonNode* grpc = member(node, "grpc_status")) {
-    if (!grpc->is_integer || grpc->integer < 0 || grpc->integer > 16) {
-      return fail(Path{&path, "grpc_status"}, {"must be an integer between 0 and 16"});
+    enter(key);
+    path_[depth_ - 1].key = out.headers.emplace_back(std::move(name), std::string()).first;
+    if (header->type != JsonType::String) return fail("must be a string");
+    std::string_view value = doc_.text(*header);
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != value.npos) {
+      return fail("must not contain CR, LF or NUL");
     }
-    out.grpc_status = int32_t(grpc->integer);
+    out.headers.back().second = std::string(value);
+    leave();
   }
-  std::string_view text;
-  if (const JsonNode* body = member(node, "body")) {
-    if (!readText(*body, Path{&path, "body"}, text)) return false;
-    out.body.assign(text);
-  }
-  if (const JsonNode* details = member(node, "details")) {
-    if (!readText(*details, Path{&path, "details"}, text)) return false;
-    out.details.assign(text);
-  }
-  if (const JsonNode* headers = member(node, "headers")) {
-    const Path headers_path{&path, "headers"};
-    if (headers->type != JsonType::Object) return fail(headers_path, {"must be an object"});
-    out.headers.clear();
-    for (const JsonNode* header = first(*headers); header != nullptr; header = next(*header)) {
-      std::string_view key = doc_.key(*header);
-      if (!isHeaderName(key, false)) {
-        return fail(headers_path, {"invalid header name \"", key, "\""});
-      }
-      std::string name = toLowerAscii(key);
-      for (const auto& seen : out.headers) {
-        if (seen.first == name) return fail(headers_path, {"duplicate header \"", name, "\""});
-      }
-      const Path value_path{&headers_path, name};
-      if (!readText(*header, value_path, text)) return false;
-      if (text.find_first_of(std::string_view("\r\n\0", 3)) != text.npos) {
-        return fail(value_path, {"must not contain CR, LF or NUL"});
-      }
-      out.headers.emplace_back(std::move(name), std::string(text));
-    }
-  }
+  leave();
   return true;
 }
 
-// The fields a route may override, shared with the top level.
-bool ConfigReader::readRuleSet(const JsonNode& object, const Path& path, RuleSet& out) {
+// The fields a route may override, shared with the top level; the path is at the object.
+bool ConfigReader::readRuleSet(const JsonNode& object, RuleSet& out) {
   uint32_t names_begin = uint32_t(data_.rules.size());
-  if (!readRules(member(object, "deny"), path, "deny", out.deny, names_begin) ||
-      !readRules(member(object, "allow"), path, "allow", out.allow, names_begin) ||
-      !readBool(member(object, "dry_run"), path, "dry_run", out.dry_run)) {
+  if (!readRules(object, "deny", out.deny, names_begin) ||
+      !readRules(object, "allow", out.allow, names_begin) ||
+      !readBool(object, "dry_run", out.dry_run)) {
     return false;
   }
   if (const JsonNode* fallback = member(object, "default")) {
-    std::string_view word = fallback->type == JsonType::String ? doc_.text(*fallback) : "";
-    if (word == "allow") {
+    if (textIs(*fallback, "allow")) {
       out.fallback = Verdict::Allow;
-    } else if (word == "deny") {
+    } else if (textIs(*fallback, "deny")) {
       out.fallback = Verdict::Deny;
     } else {
-      return fail(Path{&path, "default"}, {"must be \"allow\" or \"deny\""});
+      enter("default");
+      return fail("must be \"allow\" or \"deny\"");
     }
   }
   if (const JsonNode* response = member(object, "deny_response")) {
     DenyResponse parsed = defaultConfiguredResponse();
-    if (!readResponse(*response, Path{&path, "deny_response"}, parsed)) return false;
+    enter("deny_response");
+    if (!readResponse(*response, parsed)) return false;
+    leave();
     out.response = uint32_t(data_.responses.size());
     data_.responses.push_back(std::move(parsed));
   }
   return true;
 }
 
-bool ConfigReader::readRoute(const JsonNode& node, const Path& path, Route& out) {
-  if (!checkObject(node, path,
-                   {"match", "deny", "allow", "default", "dry_run", "deny_response"})) {
-    return false;
-  }
+// The path is at the route.
+bool ConfigReader::readRoute(const JsonNode& node, Route& out) {
+  if (!checkObject(node, kRouteFields)) return false;
   const JsonNode* match = member(node, "match");
-  if (match == nullptr) return fail(path, {"needs a \"match\""});
-  const Path match_path{&path, "match"};
-  if (!checkObject(*match, match_path, {"route_name", "host", "path_prefix"})) {
+  if (match == nullptr) return fail("needs a \"match\"");
+  enter("match");
+  if (!checkObject(*match, kMatchFields)) return false;
+  if (match->child_count == 0) return fail("must set route_name, host or path_prefix");
+  RouteMatch& m = out.match;
+  std::string_view route_name, host, path_prefix;
+  if (!readText(*match, "route_name", route_name, true) ||
+      !readText(*match, "host", host, true) ||
+      !readText(*match, "path_prefix", path_prefix, true)) {
     return false;
   }
-  if (match->child_count == 0) {
-    return fail(match_path, {"must set route_name, host or path_prefix"});
+  if (!path_prefix.empty() && path_prefix.front() != '/') {
+    enter("path_prefix");
+    return fail("must start with \"/\"");
   }
-  RouteMatch& m = out.match;
-  const struct {
-    std::string_view key;
-    bool* has;
-    TextRef* value;
-  } fields[] = {{"route_name", &m.has_route_name, &m.route_name},
-                {"host", &m.has_host, &m.host},
-                {"path_prefix", &m.has_path_prefix, &m.path_prefix}};
-  for (const auto& field : fields) {
-    const JsonNode* value = member(*match, field.key);
-    if (value == nullptr) continue;
-    const Path field_path{&match_path, field.key};
-    std::string_view text;
-    if (!readText(*value, field_path, text)) return false;
-    if (text.empty()) return fail(field_path, {"must not be empty"});
-    if (field.value == &m.path_prefix && text.front() != '/') {
-      return fail(field_path, {"must start with \"/\""});
-    }
-    *field.value = data_.add(field.value == &m.host ? toLowerAscii(text) : std::string(text));
-    *field.has = true;
-  }
+  m.has_route_name = !route_name.empty();
+  m.has_host = !host.empty();
+  m.has_path_prefix = !path_prefix.empty();
+  m.route_name = data_.add(route_name);
+  m.host = data_.add(toLowerAscii(host));
+  m.path_prefix = data_.add(path_prefix);
+  leave();
   out.rules = data_.top;  // inherit, then override what the route sets
-  return readRuleSet(node, path, out.rules);
+  return readRuleSet(node, out.rules);
 }
 
 // One counter per distinct policy name, in order of first appearance.
 void ConfigReader::assignCounters() {
   for (Rule& rule : data_.rules) {
-    std::string counter = data_.stat_prefix + ".policy.";
+    std::string counter = data_.stat_prefix;
+    counter.append(".policy.");
     counter.append(data_.view(rule.name));
     counter.append(".matched");
     size_t index = 0;
@@ -456,35 +502,33 @@ void ConfigReader::assignCounters() {
 
 bool ConfigReader::readConfig() {
   const JsonNode& root = doc_.root();
-  const Path path;
-  if (!checkObject(
-      root, path,
-      {"deny", "allow", "default", "deny_response", "dry_run", "stat_prefix", "routes"})) return false;
+  if (!checkObject(root, kTopFields)) return false;
   if (root.child_count == 0) {
     data_.tutorial = true;
     return true;
   }
-  if (const JsonNode* prefix = member(root, "stat_prefix")) {
-    const Path prefix_path{&path, "stat_prefix"};
-    std::string_view text;
-    if (!readText(*prefix, prefix_path, text)) return false;
-    if (!isDottedName(text, true)) {
-      return fail(prefix_path, {"must match [A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*"});
-    }
-    data_.stat_prefix.assign(text);
+  std::string_view prefix = data_.stat_prefix;
+  if (!readText(root, "stat_prefix", prefix)) return false;
+  if (!isDottedName(prefix, true)) {
+    enter("stat_prefix");
+    return fail("must match [A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
   }
+  data_.stat_prefix = std::string(prefix);
   data_.responses.push_back(defaultConfiguredResponse());
-  if (!readRuleSet(root, path, data_.top)) return false;
-  if (const JsonNode* routes = member(root, "routes")) {
-    const Path routes_path{&path, "routes"};
-    if (routes->type != JsonType::Array) return fail(routes_path, {"must be an array"});
-    if (routes->child_count == 0) return fail(routes_path, {"must not be empty"});
+  if (!readRuleSet(root, data_.top)) return false;
+  const JsonNode* routes = nullptr;
+  if (!readArray(root, "routes", true, routes)) return false;
+  if (routes != nullptr) {
+    enter("routes");
     uint32_t index = 0;
     for (const JsonNode* item = first(*routes); item != nullptr; item = next(*item)) {
+      enterIndex(index++);
       Route route;
-      if (!readRoute(*item, Path{&routes_path, "", index++}, route)) return false;
+      if (!readRoute(*item, route)) return false;
       data_.routes.push_back(route);
+      leave();
     }
+    leave();
   }
   data_.allowed_counter = data_.stat_prefix + ".allowed";
   data_.denied_counter = data_.stat_prefix + ".denied";

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "meshwasm/abi/status.h"
+#include "pod_array.h"
 
 namespace meshwasm::header_auth {
 
@@ -61,7 +62,7 @@ class JsonDocument {
   std::string_view slice(JsonText text) const {
     return std::string_view(strings_).substr(text.offset, text.size);
   }
-  std::vector<JsonNode> nodes_;
+  PodArray<JsonNode> nodes_;
   std::string strings_;  // every decoded key and string, back to back
 };
 

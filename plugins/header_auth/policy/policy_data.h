@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pod_array.h"
 #include "policy.h"
 
 namespace meshwasm::header_auth {
@@ -83,12 +84,12 @@ struct PolicyData {
   bool tutorial = false;
   std::string stat_prefix = "header_auth";
   std::string text;  // string pool; never modified after parsing
-  std::vector<MatchValue> values;
-  std::vector<Condition> conditions;
-  std::vector<Rule> rules;
+  PodArray<MatchValue> values;
+  PodArray<Condition> conditions;
+  PodArray<Rule> rules;
   std::vector<DenyResponse> responses;
   RuleSet top;
-  std::vector<Route> routes;
+  PodArray<Route> routes;
   std::string allowed_counter;
   std::string denied_counter;
   std::string dry_run_denied_counter;

@@ -3,6 +3,7 @@
 // expected decision.
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,8 @@ struct PolicyCase {
   bool dry_run_denied = false;
   int route = -1;              // index of the matching route, -1 for the top level
 };
+
+inline void PrintTo(const PolicyCase& c, std::ostream* out) { *out << c.name; }
 
 // sha256 of "s3cret", "", "a" and "s3cret,other" (checked by sha256_test.cc).
 inline constexpr const char* kSecretDigest =
