@@ -1,7 +1,10 @@
 // Configuration validation: every refused configuration and its exact error text.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <map>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -218,6 +221,68 @@ TEST(ConfigAccepted, LiteralPrefixMayStartWithSha256) {
 TEST(ConfigAccepted, StatusBoundsAreInclusive) {
   EXPECT_TRUE(Policy::parse(R"({"deny_response": {"status": 200, "grpc_status": 0}})").isOk());
   EXPECT_TRUE(Policy::parse(R"({"deny_response": {"status": 599, "grpc_status": 16}})").isOk());
+}
+
+// HEADER_AUTH_DIR is plugins/header_auth (set by CMake).
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The ```json blocks of the README, as check_examples.py extracts them.
+std::vector<std::string> readmeExamples() {
+  const std::string readme = readFile(std::string(HEADER_AUTH_DIR) + "/README.md");
+  std::vector<std::string> blocks;
+  size_t pos = 0;
+  while ((pos = readme.find("\n```json\n", pos)) != std::string::npos) {
+    size_t start = pos + 9;
+    size_t end = readme.find("\n```", start);
+    if (end == std::string::npos) break;
+    blocks.push_back(readme.substr(start, end + 1 - start));
+    pos = end + 4;
+  }
+  return blocks;
+}
+
+TEST(ReadmeExamples, EveryJsonBlockIsAcceptedByTheParser) {
+  std::vector<std::string> examples = readmeExamples();
+  ASSERT_GE(examples.size(), 7u);
+  for (const std::string& example : examples) {
+    auto policy = Policy::parse(example);
+    EXPECT_TRUE(policy.isOk()) << policy.message() << "\n" << example;
+  }
+  EXPECT_TRUE(Policy::parse(examples[0])->isTutorial());
+}
+
+TEST(ReadmeExamples, InvalidExamplesAreRefusedByTheParser) {
+  const std::map<std::string, std::string> expected = {
+      {"bad_default", R"(default: must be "allow" or "deny")"},
+      {"bad_digest",
+       R"(allow[0].all[0].exact: invalid sha256 digest (expected "sha256:" and 64 hex digits))"},
+      {"bad_status", "deny_response.status: must be an integer between 200 and 599"},
+      {"empty_list", "allow[0].any: must not be empty"},
+      {"empty_match", "routes[0].match: must set route_name, host or path_prefix"},
+      {"present_ignore_case", "allow[0].all[0]: ignore_case does not apply to present"},
+      {"two_matchers", R"(allow[0].all[0]: has two matchers ("exact" and "prefix"))"},
+      {"two_subjects", R"(allow[0].all[0]: has two subjects ("header" and "attribute"))"},
+      {"unknown_field", R"(allow[0].all[1]: unknown field "exatc")"},
+      {"wrong_type", "allow[0].all[0].present: must be a boolean"},
+  };
+  for (const auto& [name, error] : expected) {
+    std::string config = readFile(std::string(HEADER_AUTH_DIR) + "/schema/invalid/" + name + ".json");
+    ASSERT_FALSE(config.empty()) << name;
+    auto policy = Policy::parse(config);
+    ASSERT_FALSE(policy.isOk()) << name;
+    EXPECT_EQ(policy.message(), error) << name;
+  }
+}
+
+TEST(ReadmeExamples, DocumentedJsonSyntaxErrorIsReal) {
+  auto policy = Policy::parse(R"({"default": "deny" "allow": []})");
+  ASSERT_FALSE(policy.isOk());
+  EXPECT_EQ(policy.message(), "invalid JSON at byte 19: expected ',' or '}'");
 }
 
 }  // namespace
