@@ -1,0 +1,381 @@
+// Lifecycle and call order through a real engine with the scripted guest (guests/lifecycle.c):
+// start sequence, Envoy's HTTP callback order, local replies, pauses, callouts, timers,
+// queues, deferred root shutdown and the fail strategies.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <deque>
+#include <fstream>
+#include <sstream>
+
+#include "meshwasm/host/engines.h"
+#include "meshwasm/host/plugin.h"
+
+namespace meshwasm::host {
+namespace {
+
+std::string readGuest(const std::string& name) {
+  const char* dir = std::getenv("MESHWASM_WASM_DIR");
+  std::string path = std::string(dir ? dir : "build/wasm") + "/test_" + name + ".wasm";
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "missing guest module " << path;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Recorder : public Embedder {
+ public:
+  void log(const LogRecord& r) override { logs.push_back(std::string(r.message)); }
+  void setTickPeriod(PluginVm&, std::chrono::milliseconds p) override { tick = p; }
+  abi::WasmResult httpCall(PluginVm&, const HttpCallRequest& r) override {
+    calls.push_back(std::string(r.cluster) + " token " + std::to_string(r.token));
+    return abi::WasmResult::Ok;
+  }
+  bool post(std::function<void()> task) override {
+    tasks.push_back(std::move(task));
+    return true;
+  }
+  void runTasks() {
+    while (!tasks.empty()) {
+      auto t = std::move(tasks.front());
+      tasks.pop_front();
+      t();
+    }
+  }
+  std::vector<std::string> take() { return std::exchange(logs, {}); }
+
+  std::vector<std::string> logs;
+  std::vector<std::string> calls;
+  std::deque<std::function<void()>> tasks;
+  std::chrono::milliseconds tick{-1};
+};
+
+class StreamRecorder : public StreamCallbacks {
+ public:
+  void continueRequest() override { events.push_back("continueRequest"); }
+  void sendLocalReply() override { events.push_back("sendLocalReply"); }
+  void resetStream() override { events.push_back("resetStream"); }
+  std::vector<std::string> events;
+};
+
+class Lifecycle : public ::testing::Test {
+ protected:
+  StatusOr<std::shared_ptr<PluginVm>> start(std::string configuration,
+                                            FailStrategy strategy = FailStrategy::FailClose,
+                                            std::string guest = "lifecycle") {
+    auto engine = makeEngine("interp");
+    EXPECT_TRUE(engine.isOk()) << engine.message();
+    PluginConfig c;
+    c.name = "lc";
+    c.configuration = std::move(configuration);
+    c.vm_configuration = "vm";
+    c.fail_strategy = strategy;
+    c.reload_backoff = std::chrono::milliseconds(0);
+    auto plugin = Plugin::load(std::move(*engine), readGuest(guest), c);
+    if (!plugin) return plugin.status();
+    return PluginVm::create(*plugin, shared_, &embedder_);
+  }
+  std::shared_ptr<PluginVm> mustStart(std::string configuration = "",
+                                      FailStrategy strategy = FailStrategy::FailClose) {
+    auto vm = start(std::move(configuration), strategy);
+    EXPECT_TRUE(vm.isOk()) << vm.message();
+    embedder_.take();
+    return vm ? *vm : nullptr;
+  }
+  static Headers request(std::string script, std::string content_type = "") {
+    Headers h = {{":method", "GET"}, {":path", "/p"}, {":authority", "h"}};
+    if (!script.empty()) h.emplace_back("x-test", std::move(script));
+    if (!content_type.empty()) h.emplace_back("content-type", std::move(content_type));
+    return h;
+  }
+
+  std::shared_ptr<SharedState> shared_ = std::make_shared<SharedState>();
+  Recorder embedder_;
+};
+
+TEST_F(Lifecycle, StartRunsContextCreateVmStartConfigureOnRootContextOne) {
+  auto vm = start("hello");
+  ASSERT_TRUE(vm.isOk()) << vm.message();
+  EXPECT_EQ(embedder_.take(), (std::vector<std::string>{
+                                  "on_context_create 1 0", "on_vm_start 1 2", "on_configure 1 5"}));
+}
+
+TEST_F(Lifecycle, ConfigureReturningFalseRefusesThePlugin) {
+  auto vm = start("configure=false");
+  ASSERT_FALSE(vm.isOk());
+  EXPECT_EQ(vm.message(), "Plugin 'lc' failed to configure: proxy_on_configure returned false");
+}
+
+TEST_F(Lifecycle, VmStartReturningFalseRefusesThePlugin) {
+  auto vm = start("vm_start=false");
+  ASSERT_FALSE(vm.isOk());
+  EXPECT_EQ(vm.message(), "Plugin 'lc' failed to start: proxy_on_vm_start returned false");
+}
+
+TEST_F(Lifecycle, TrapInConfigureRefusesThePluginAndLogsTheFunction) {
+  auto vm = start("trap=on_configure");
+  ASSERT_FALSE(vm.isOk());
+  EXPECT_TRUE(vm.message().starts_with(
+      "Plugin 'lc' failed to configure: Function: proxy_on_configure failed: "))
+      << vm.message();
+  auto logs = embedder_.take();
+  EXPECT_TRUE(logs.back().starts_with("Function: proxy_on_configure failed: ")) << logs.back();
+}
+
+TEST_F(Lifecycle, TrapInRootContextCreateRefusesThePlugin) {
+  auto vm = start("trap=on_context_create");
+  ASSERT_FALSE(vm.isOk());
+  EXPECT_TRUE(vm.message().find("Function: proxy_on_context_create failed") != std::string::npos)
+      << vm.message();
+}
+
+TEST_F(Lifecycle, HostCallsOutsideTheStartAllowListTrap) {
+  auto vm = start("", FailStrategy::FailClose, "restricted_start");
+  ASSERT_FALSE(vm.isOk());
+  EXPECT_EQ(vm.message(),
+            "Plugin 'lc' failed to start: Function: _initialize failed: restricted_callback");
+  EXPECT_EQ(embedder_.logs.front(), "constructor") << "proxy_log is allowed during start";
+}
+
+TEST_F(Lifecycle, GetRequestFollowsEnvoysCallbackOrderWithLogBeforeDone) {
+  auto vm = mustStart();
+  auto s = vm->newStream();
+  Headers req = request("");
+  EXPECT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
+  Headers resp = {{":status", "200"}};
+  std::string body = "hello";
+  EXPECT_EQ(s->onResponseHeaders(resp, false), FilterAction::Continue);
+  EXPECT_EQ(s->onResponseBody(body, true), FilterAction::Continue);
+  s->onComplete();
+  s->onComplete();  // idempotent
+  EXPECT_EQ(embedder_.take(),
+            (std::vector<std::string>{"on_context_create 2 1", "on_request_headers 2 3 1",
+                                      "on_response_headers 2 1 0 status=200 req=2",
+                                      "on_response_body 2 5 1", "on_log 2 get=0 add=2",
+                                      "on_done 2", "on_delete 2"}))
+      << "request headers are BadArgument in response callbacks, read-only in proxy_on_log";
+  EXPECT_EQ(s->contextId(), 2u);
+}
+
+TEST_F(Lifecycle, LocalReplyFromRequestHeadersRunsThroughTheResponseCallbacks) {
+  auto vm = mustStart();
+  auto s = vm->newStream();
+  Headers req = request("rh=local;sh=addheader");
+  ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::LocalReply);
+  const LocalReply* r = s->localReply();
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, 403u);
+  EXPECT_EQ(r->body, "no\n");
+  EXPECT_EQ(r->headers, (Headers{{":status", "403"},
+                                 {"x-test-reply", "1"},
+                                 {"content-length", "3"},
+                                 {"content-type", "text/plain"},
+                                 {"x-added", "yes"}}));
+  EXPECT_EQ(r->details, "denied_by_test");
+  EXPECT_EQ(s->responseCodeDetails(), "denied_by_test");
+  s->onComplete();
+  auto logs = embedder_.take();
+  EXPECT_EQ(std::vector<std::string>(logs.begin() + 2, logs.end()),
+            (std::vector<std::string>{"on_response_headers 2 4 0 status=403 req=2",
+                                      "on_response_body 2 3 1", "on_log 2 get=0 add=2",
+                                      "on_done 2", "on_delete 2"}));
+}
+
+TEST_F(Lifecycle, LocalReplyFromResponseHeadersGoesOutDirectly) {
+  auto vm = mustStart();
+  auto s = vm->newStream();
+  Headers req = request("sh=local");
+  ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
+  Headers resp = {{":status", "200"}};
+  ASSERT_EQ(s->onResponseHeaders(resp, true), FilterAction::LocalReply);
+  EXPECT_EQ(s->localReply()->status, 403u);
+  auto logs = embedder_.take();
+  EXPECT_EQ(logs.size(), 3u) << "no second proxy_on_response_headers";
+}
+
+TEST_F(Lifecycle, HeaderPauseIsStopAllIterationAndWatermark) {
+  auto vm = mustStart();
+  auto s = vm->newStream();
+  Headers req = request("rh=pause");
+  EXPECT_EQ(s->onRequestHeaders(req, false), FilterAction::StopAllIterationAndWatermark);
+  auto s2 = vm->newStream();
+  Headers req2 = request("rh=resume");
+  EXPECT_EQ(s2->onRequestHeaders(req2, false), FilterAction::Continue)
+      << "proxy_continue_stream inside the callback continues after it returns";
+}
+
+TEST_F(Lifecycle, BodyCallbacksBufferAndRewrite) {
+  auto vm = mustStart();
+  auto s = vm->newStream();
+  Headers req = request("rb=buffer");
+  ASSERT_EQ(s->onRequestHeaders(req, false), FilterAction::Continue);
+  std::string body = "abc";
+  EXPECT_EQ(s->onRequestBody(body, false), FilterAction::StopIterationAndBuffer);
+  auto s2 = vm->newStream();
+  Headers req2 = request("rb=rewrite");
+  ASSERT_EQ(s2->onRequestHeaders(req2, false), FilterAction::Continue);
+  std::string body2 = "original";
+  EXPECT_EQ(s2->onRequestBody(body2, true), FilterAction::Continue);
+  EXPECT_EQ(body2, "rewritten");
+}
+
+TEST_F(Lifecycle, CloseStreamResetsWithDetails) {
+  auto vm = mustStart();
+  auto s = vm->newStream();
+  Headers req = request("rh=close");
+  EXPECT_EQ(s->onRequestHeaders(req, true), FilterAction::Reset);
+  EXPECT_EQ(s->responseCodeDetails(), "wasm_close_stream");
+}
+
+TEST_F(Lifecycle, TrapFailsClosedWith503ForThisAndLaterStreams) {
+  auto vm = mustStart();
+  auto s = vm->newStream();
+  Headers req = request("rh=trap");
+  ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::LocalReply);
+  EXPECT_TRUE(s->vmFailed());
+  EXPECT_EQ(s->localReply()->status, 503u);
+  EXPECT_EQ(s->localReply()->headers, (Headers{{":status", "503"}}));
+  EXPECT_EQ(s->localReply()->body, "");
+  EXPECT_EQ(s->localReply()->grpc_status, 14);
+  EXPECT_EQ(s->responseCodeDetails(), "wasm_fail_stream");
+  s->onComplete();
+  auto logs = embedder_.take();
+  EXPECT_TRUE(logs.back().starts_with("Function: proxy_on_request_headers failed: "))
+      << logs.back();
+  EXPECT_TRUE(vm->failed());
+  EXPECT_EQ(vm->failState(), abi::FailState::RuntimeError);
+
+  auto later = vm->newStream();
+  Headers grpc = request("", "application/grpc");
+  ASSERT_EQ(later->onRequestHeaders(grpc, true), FilterAction::LocalReply);
+  EXPECT_EQ(later->localReply()->headers,
+            (Headers{{":status", "200"}, {"content-type", "application/grpc"},
+                     {"grpc-status", "14"}}));
+  later->onComplete();
+  EXPECT_TRUE(embedder_.take().empty()) << "a failed VM gets no more callbacks";
+}
+
+TEST_F(Lifecycle, TrapFailsOpenWhenConfigured) {
+  auto vm = mustStart("", FailStrategy::FailOpen);
+  auto s = vm->newStream();
+  Headers req = request("rh=trap");
+  EXPECT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
+  EXPECT_TRUE(s->vmFailed());
+  auto later = vm->newStream();
+  Headers req2 = request("");
+  EXPECT_EQ(later->onRequestHeaders(req2, true), FilterAction::Continue);
+}
+
+TEST_F(Lifecycle, FailReloadStartsAFreshVm) {
+  auto vm = mustStart("", FailStrategy::FailReload);
+  auto s = vm->newStream();
+  Headers req = request("rh=trap");
+  EXPECT_EQ(s->onRequestHeaders(req, true), FilterAction::LocalReply);
+  s.reset();
+  embedder_.take();
+  auto fresh = vm->newStream();
+  EXPECT_EQ(vm->reloadCount(), 1u);
+  Headers req2 = request("");
+  EXPECT_EQ(fresh->onRequestHeaders(req2, true), FilterAction::Continue);
+  auto logs = embedder_.take();
+  EXPECT_EQ(logs.front(), "on_context_create 1 0") << "a new VM, new root context";
+  EXPECT_EQ(logs.back(), "on_request_headers 2 3 1");
+}
+
+TEST_F(Lifecycle, TrapInLogSkipsDoneAndDelete) {
+  auto vm = mustStart();
+  auto s = vm->newStream();
+  Headers req = request("log=trap");
+  ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
+  s->onComplete();
+  auto logs = embedder_.take();
+  EXPECT_TRUE(logs.back().starts_with("Function: proxy_on_log failed")) << logs.back();
+}
+
+TEST_F(Lifecycle, HttpCallResumesTheStreamFromTheRootContext) {
+  auto vm = mustStart();
+  StreamRecorder cb;
+  auto s = vm->newStream(&cb);
+  Headers req = request("rh=callout");
+  ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::StopAllIterationAndWatermark);
+  ASSERT_EQ(embedder_.calls, (std::vector<std::string>{"cluster token 4"}));
+  HttpCallResponse ok{{{":status", "200"}}, "fine", {}};
+  vm->onHttpCallResponse(4, &ok);
+  EXPECT_EQ(cb.events, (std::vector<std::string>{"continueRequest"}));
+  auto logs = embedder_.take();
+  EXPECT_EQ(logs[logs.size() - 2], "on_http_call_response 1 4 1 4");
+  EXPECT_EQ(logs.back(), "effective 2 -> 0 ok=1");
+  vm->onHttpCallResponse(4, &ok);  // a token is answered once
+  EXPECT_EQ(cb.events.size(), 1u);
+}
+
+TEST_F(Lifecycle, HttpCallFailureSendsALocalReplyThroughTheResponsePath) {
+  auto vm = mustStart();
+  StreamRecorder cb;
+  auto s = vm->newStream(&cb);
+  Headers req = request("rh=callout");
+  ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::StopAllIterationAndWatermark);
+  vm->onHttpCallResponse(4, nullptr);
+  EXPECT_EQ(cb.events, (std::vector<std::string>{"sendLocalReply"}));
+  ASSERT_NE(s->localReply(), nullptr);
+  EXPECT_EQ(s->localReply()->status, 401u);
+  EXPECT_EQ(s->localReply()->headers, (Headers{{":status", "401"}}));
+  auto logs = embedder_.take();
+  EXPECT_EQ(logs.back(), "on_response_headers 2 1 1 status=401 req=2");
+}
+
+TEST_F(Lifecycle, TicksReachTheRootContext) {
+  auto vm = mustStart("tick");
+  EXPECT_EQ(embedder_.tick.count(), 10);
+  vm->onTick();
+  EXPECT_EQ(embedder_.take(), (std::vector<std::string>{"on_tick 1"}));
+}
+
+TEST_F(Lifecycle, QueueItemsAreDeliveredThroughTheEmbeddersThread) {
+  auto vm = mustStart("queue");
+  auto s = vm->newStream();
+  Headers req = request("rh=enqueue");
+  ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
+  EXPECT_EQ(embedder_.tasks.size(), 1u) << "never delivered inline";
+  EXPECT_EQ(embedder_.take().back(), "enqueue 0 0");
+  embedder_.runTasks();
+  EXPECT_EQ(embedder_.take(), (std::vector<std::string>{"on_queue_ready 1 1: 0 hello"}));
+}
+
+TEST_F(Lifecycle, RootShutdownCanBeDeferredUntilProxyDone) {
+  auto vm = mustStart("defer_done tick");
+  vm->shutdown();
+  EXPECT_EQ(embedder_.take(), (std::vector<std::string>{"on_done 1"}));
+  vm->onTick();
+  EXPECT_EQ(embedder_.take(),
+            (std::vector<std::string>{"on_tick 1", "proxy_done -> 0", "on_delete 1"}));
+  vm->onTick();
+  EXPECT_TRUE(embedder_.take().empty());
+}
+
+TEST_F(Lifecycle, MemoryGrowthDuringACallbackIsFine) {
+  auto vm = mustStart();
+  auto s = vm->newStream();
+  Headers req = request("rh=grow");
+  EXPECT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
+  EXPECT_EQ(embedder_.take().back(), "grew 1");
+}
+
+TEST_F(Lifecycle, OutOfBoundsGuestPointersAreInvalidMemoryAccess) {
+  auto vm = mustStart();
+  auto s = vm->newStream();
+  Headers req = request("rh=oob");
+  EXPECT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
+  EXPECT_EQ(embedder_.take().back(), "oob -> 6");
+  EXPECT_FALSE(vm->failed());
+}
+
+TEST_F(Lifecycle, DestroyingTheVmShutsTheRootContextDown) {
+  auto vm = mustStart();
+  vm.reset();
+  EXPECT_EQ(embedder_.take(), (std::vector<std::string>{"on_done 1", "on_delete 1"}));
+}
+
+}  // namespace
+}  // namespace meshwasm::host
