@@ -3,7 +3,8 @@
 //   $BUILD/bin/engine_bench [--benchmark_filter=interp]
 //
 // Guest modules come from $MESHWASM_WASM_DIR (default: the build's wasm directory):
-// test_basic.wasm (compile/instantiate) and test_bench.wasm (calls).
+// test_basic.wasm and header_auth.wasm (compile/instantiate; every import of header_auth is
+// linked to a stub answering 0) and test_bench.wasm (calls).
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -49,6 +50,22 @@ ImportTable benchImports() {
   return table;
 }
 
+bool zeros(HostCallFrame&, const uint64_t*, uint64_t* results, std::string*) {
+  results[0] = 0;
+  return true;
+}
+
+// A stub for every function import of `module` (results 0), plus the table above.
+ImportTable stubImports(const CompiledModule& module) {
+  ImportTable table = benchImports();
+  for (const auto& import : module.imports()) {
+    if (import.kind != ExternKind::Function || table.find(import.module, import.name)) continue;
+    table.functions.push_back({import.module, import.name, import.type,
+                               import.type.results.empty() ? noop : zeros});
+  }
+  return table;
+}
+
 struct Loaded {
   std::unique_ptr<Engine> engine;
   std::shared_ptr<const CompiledModule> module;
@@ -72,11 +89,12 @@ bool load(benchmark::State& state, const std::string& engine_name, const std::st
   return true;
 }
 
-void compileModule(benchmark::State& state, const std::string& engine_name) {
+void compileModule(benchmark::State& state, const std::string& engine_name,
+                   const std::string& file) {
   auto engine = makeEngine(engine_name);
-  const std::string bytes = readModule("test_basic.wasm");
+  const std::string bytes = readModule(file);
   if (!engine || bytes.empty()) {
-    state.SkipWithError("engine or test_basic.wasm missing");
+    state.SkipWithError(("engine or " + file + " missing").c_str());
     return;
   }
   for (auto _ : state) {
@@ -87,10 +105,11 @@ void compileModule(benchmark::State& state, const std::string& engine_name) {
 }
 
 // Instantiation plus _initialize, as the host does before the first callback.
-void instantiateModule(benchmark::State& state, const std::string& engine_name) {
+void instantiateModule(benchmark::State& state, const std::string& engine_name,
+                       const std::string& file) {
   Loaded loaded;
-  if (!load(state, engine_name, "test_basic.wasm", &loaded)) return;
-  const ImportTable imports = benchImports();
+  if (!load(state, engine_name, file, &loaded)) return;
+  const ImportTable imports = stubImports(*loaded.module);
   for (auto _ : state) {
     auto vm = loaded.engine->instantiate(loaded.module, imports, nullptr);
     if (!vm) {
@@ -145,12 +164,14 @@ void callEmptyImport(benchmark::State& state, const std::string& engine_name) {
 int main(int argc, char** argv) {
   using meshwasm::host::benchEngines;
   for (const std::string& engine : benchEngines()) {
-    benchmark::RegisterBenchmark(("compile/" + engine).c_str(), meshwasm::host::compileModule,
-                                 engine)
-        ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("instantiate/" + engine).c_str(),
-                                 meshwasm::host::instantiateModule, engine)
-        ->Unit(benchmark::kMicrosecond);
+    for (std::string module : {"test_basic", "header_auth"}) {
+      benchmark::RegisterBenchmark(("compile/" + module + "/" + engine).c_str(),
+                                   meshwasm::host::compileModule, engine, module + ".wasm")
+          ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(("instantiate/" + module + "/" + engine).c_str(),
+                                   meshwasm::host::instantiateModule, engine, module + ".wasm")
+          ->Unit(benchmark::kMicrosecond);
+    }
     benchmark::RegisterBenchmark(("call_empty_export/" + engine).c_str(),
                                  meshwasm::host::callEmptyExport, engine);
     benchmark::RegisterBenchmark(("call_empty_import_x1000/" + engine).c_str(),
