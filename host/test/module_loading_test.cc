@@ -1,4 +1,4 @@
-// Module inspection of real guest modules compiled by each engine.
+// Loading real guest modules: inspection, and what compile/instantiate refuse or accept.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -7,6 +7,7 @@
 
 #include "meshwasm/host/engines.h"
 #include "meshwasm/host/module_info.h"
+#include "meshwasm/host/vm.h"
 
 namespace meshwasm::host {
 namespace {
@@ -64,6 +65,83 @@ TEST(ModuleInfoGuests, InspectsVersionsStartFunctionsAndAllocators) {
   ASSERT_TRUE(main.isOk()) << main.message();
   EXPECT_EQ(main->start_functions, (std::vector<std::string>{"_initialize", "main"}));
 }
+
+
+// ---------------------------------------------------------------- per engine
+
+// Engines under test. Add an engine here and every case below runs on it.
+std::vector<std::string> loadingEngines() { return {"interp"}; }
+
+class ModuleLoading : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    auto engine = makeEngine(GetParam());
+    ASSERT_TRUE(engine.isOk()) << engine.message();
+    engine_ = std::move(*engine);
+  }
+
+  StatusOr<std::shared_ptr<const CompiledModule>> compile(const std::string& name) {
+    std::string bytes = readGuest(name);
+    if (bytes.empty()) return Status::error("guest module not built: " + name);
+    return engine_->compile(bytes);
+  }
+
+  StatusOr<std::unique_ptr<Vm>> instantiate(const std::string& name) {
+    auto module = compile(name);
+    if (!module) return module.status();
+    return engine_->instantiate(*module, ImportTable{}, nullptr);
+  }
+
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_P(ModuleLoading, TrapInTheStartSectionFailsInstantiation) {
+  EXPECT_EQ(instantiate("test_start_trap.wasm").message(),
+            "Failed to instantiate Wasm module: unreachable");
+}
+
+TEST_P(ModuleLoading, DataSegmentOutOfBoundsFailsInstantiation) {
+  EXPECT_EQ(instantiate("test_data_out_of_bounds.wasm").message(),
+            "Failed to instantiate Wasm module: out of bounds memory access");
+}
+
+TEST_P(ModuleLoading, InitialMemoryAboveTheCapIsRefused) {
+  EXPECT_EQ(compile("test_oversized_memory.wasm").message(),
+            "Failed to load Wasm module: memory of 16385 pages is larger than the limit of "
+            "16384");
+}
+
+TEST_P(ModuleLoading, ExportsWithV128ValuesAreLeftOut) {
+  auto module = compile("test_simd_export.wasm");
+  ASSERT_TRUE(module.isOk()) << module.message();
+  EXPECT_EQ((*module)->findExport("takes_v128"), nullptr);
+  ASSERT_NE((*module)->findExport("lane_sum"), nullptr);
+  auto vm = engine_->instantiate(*module, ImportTable{}, nullptr);
+  ASSERT_TRUE(vm.isOk()) << vm.message();
+  EXPECT_EQ((*vm)->findFunction("takes_v128"), kNoExport);
+  uint64_t result[1] = {0};
+  ASSERT_TRUE((*vm)->call((*vm)->findFunction("lane_sum"), {}, result).isOk());
+  EXPECT_EQ(result[0], 44u);
+}
+
+TEST_P(ModuleLoading, TailCallsRun) {
+  auto vm = instantiate("test_tail_call.wasm");
+  ASSERT_TRUE(vm.isOk()) << vm.message();
+  uint64_t args[1] = {100000};  // far deeper than the call stack: only tail calls get there
+  uint64_t result[1] = {0};
+  ASSERT_TRUE((*vm)->call((*vm)->findFunction("count_down"), args, result).isOk());
+  EXPECT_EQ(result[0], 42u);
+}
+
+TEST_P(ModuleLoading, MissingImportIsReportedBeforeAnythingRuns) {
+  // test_start_section.wasm imports test.count, which this empty table lacks: the start
+  // section must not run (it would call the missing function).
+  EXPECT_EQ(instantiate("test_start_section.wasm").message(),
+            "Failed to load Wasm module due to a missing import: test.count");
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ModuleLoading, ::testing::ValuesIn(loadingEngines()),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace meshwasm::host
