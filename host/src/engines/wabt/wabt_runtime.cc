@@ -333,7 +333,7 @@ bool Instance::call(size_t export_index, const uint64_t* args, uint64_t* results
     *trap = "not an exported function";
     return false;
   }
-  wi::Func::Ptr func = impl.exports[export_index];
+  const wi::Func::Ptr& func = impl.exports[export_index];
   const wi::FuncType& type = func->type();
   // Nested calls (host function -> guest) must not clobber the outer call's vectors.
   wi::Values params;
