@@ -21,7 +21,7 @@ namespace {
 constexpr ValueType I32 = ValueType::I32;
 
 // Engines under test. Add an engine here and every case below runs on it.
-std::vector<std::string> testEngines() { return {"interp"}; }
+std::vector<std::string> testEngines() { return {"interp", "aot"}; }
 
 std::string readGuest(const std::string& name) {
   const char* dir = std::getenv("MESHWASM_WASM_DIR");
@@ -406,7 +406,8 @@ TEST_P(EngineTest, TruncatedAndCorruptedModulesNeverCrash) {
   EXPECT_GT(refused, bytes.size() * 9 / 10);
   std::mt19937 random(42);
   int accepted = 0;
-  for (int i = 0; i < 3000; ++i) {
+  const int mutations = GetParam() == "aot" ? 300 : 3000;  // aot runs cc on every valid one
+  for (int i = 0; i < mutations; ++i) {
     std::string mutated = bytes;
     const int flips = 1 + static_cast<int>(random() % 4);
     for (int f = 0; f < flips; ++f) {
@@ -479,7 +480,7 @@ INSTANTIATE_TEST_SUITE_P(Engines, EngineTest, ::testing::ValuesIn(testEngines())
 TEST(Engines, UnknownEngineNameIsAnError) {
   auto engine = makeEngine("v8");
   ASSERT_FALSE(engine.isOk());
-  EXPECT_EQ(engine.message(), "Unknown Wasm engine: v8 (known: interp)");
+  EXPECT_EQ(engine.message(), "Unknown Wasm engine: v8 (known: interp, aot, auto)");
 }
 
 TEST(Engines, FactoryKnowsTheInterpreter) {

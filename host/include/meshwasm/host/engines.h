@@ -10,8 +10,10 @@
 
 namespace meshwasm::host {
 
-// Creates an engine by name: "interp" (the wabt interpreter). Unknown names give
-// "Unknown Wasm engine: NAME (known: interp)".
+// Creates an engine by name: "interp" (the wabt interpreter), "aot" (wasm2c ahead-of-time code,
+// compiled objects cached on disk) or "auto" (the interpreter until a background AOT compile of
+// the module is ready). Unknown names give
+// "Unknown Wasm engine: NAME (known: interp, aot, auto)".
 StatusOr<std::unique_ptr<Engine>> makeEngine(std::string_view name);
 
 // The engine names makeEngine knows, in preference order.

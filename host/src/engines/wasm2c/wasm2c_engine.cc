@@ -19,6 +19,7 @@
 #include "compiler.h"
 #include "meshwasm/host/engines.h"
 #include "runtime.h"
+#include "validate.h"
 #include "wasm-rt.h"
 #include "wasm_binary.h"
 
@@ -378,6 +379,11 @@ StatusOr<std::shared_ptr<AotModule>> AotEngine::compileAndLoad(std::string_view 
                                                                const std::atomic<bool>* cancel,
                                                                AotCompileReport* report) {
   const auto t0 = std::chrono::steady_clock::now();
+  if (bytes.size() < 8 || std::memcmp(bytes.data(), "\0asm", 4) != 0) {
+    return Status::error("Failed to load Wasm module: not a Wasm binary (bad magic number)");
+  }
+  // The validator's texts first (they are the interpreter's), then the engine's own reading.
+  if (std::string invalid; !aot::validateWasm(bytes, &invalid)) return Status::error(invalid);
   auto shape = aot::parseModule(bytes);
   if (!shape) return shape.status();
   for (uint32_t initial : shape->memory_initials) {
