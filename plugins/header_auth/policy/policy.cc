@@ -18,25 +18,30 @@ struct Value {
 };
 
 // All values of header `name`, joined with "," when it repeats (Envoy's request.headers
-// rule). Builds the joined string in `scratch` only for a repeated header.
+// rule). Builds the joined string in `scratch` only for a repeated header, with at most one
+// allocation (none while it fits std::string's inline buffer).
 Value headerValue(const RequestView& request, std::string_view name, std::string& scratch) {
   Value value;
-  bool joined = false;
+  size_t count = 0, joined_size = 0;
   for (const auto& [key, text] : request.headers) {
     if (!equalsIgnoreCase(key, name)) continue;
-    if (!value.present) {
+    if (count++ == 0) {
       value.present = true;
       value.text = text;
-      continue;
     }
-    if (!joined) {
-      scratch.assign(value.text);
-      joined = true;
-    }
-    scratch.push_back(',');
+    joined_size += text.size() + 1;
+  }
+  if (count < 2) return value;
+  scratch.clear();
+  scratch.reserve(joined_size);  // at most one allocation
+  bool first = true;
+  for (const auto& [key, text] : request.headers) {
+    if (!equalsIgnoreCase(key, name)) continue;
+    if (!first) scratch.push_back(',');
+    first = false;
     scratch.append(text);
   }
-  if (joined) value.text = scratch;
+  value.text = scratch;
   return value;
 }
 
