@@ -35,7 +35,9 @@ std::string readModule(const std::string& name) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-bool noop(HostCallFrame&, const uint64_t*, uint64_t*, std::string*) { return true; }
+bool noop(HostCallFrame&, const uint64_t*, uint64_t*, std::string*) {
+  return true;
+}
 bool proxyLog(HostCallFrame&, const uint64_t*, uint64_t* results, std::string*) {
   results[0] = 0;
   return true;
@@ -44,9 +46,10 @@ bool proxyLog(HostCallFrame&, const uint64_t*, uint64_t* results, std::string*) 
 ImportTable benchImports() {
   ImportTable table;
   table.functions.push_back({"test", "noop", {}, noop});
-  table.functions.push_back(
-      {"env", "proxy_log", {{ValueType::I32, ValueType::I32, ValueType::I32}, {ValueType::I32}},
-       proxyLog});
+  table.functions.push_back({"env",
+                             "proxy_log",
+                             {{ValueType::I32, ValueType::I32, ValueType::I32}, {ValueType::I32}},
+                             proxyLog});
   return table;
 }
 
@@ -60,8 +63,8 @@ ImportTable stubImports(const CompiledModule& module) {
   ImportTable table = benchImports();
   for (const auto& import : module.imports()) {
     if (import.kind != ExternKind::Function || table.find(import.module, import.name)) continue;
-    table.functions.push_back({import.module, import.name, import.type,
-                               import.type.results.empty() ? noop : zeros});
+    table.functions.push_back(
+        {import.module, import.name, import.type, import.type.results.empty() ? noop : zeros});
   }
   return table;
 }
@@ -153,9 +156,9 @@ void callEmptyImport(benchmark::State& state, const std::string& engine_name) {
     benchmark::DoNotOptimize(st);
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kCalls));
-  state.counters["ns_per_host_call"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * kCalls),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ns_per_host_call"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * kCalls),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 }  // namespace

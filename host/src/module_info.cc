@@ -88,12 +88,9 @@ bool absentOrTyped(const CompiledModule& module, std::string_view name, const Fu
 
 std::string_view toString(AbiVersion version) {
   switch (version) {
-    case AbiVersion::V0_1_0:
-      return "0.1.0";
-    case AbiVersion::V0_2_0:
-      return "0.2.0";
-    case AbiVersion::V0_2_1:
-      return "0.2.1";
+    case AbiVersion::V0_1_0: return "0.1.0";
+    case AbiVersion::V0_2_0: return "0.2.0";
+    case AbiVersion::V0_2_1: return "0.2.1";
   }
   return "unknown";
 }

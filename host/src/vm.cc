@@ -8,14 +8,10 @@ namespace {
 
 const char* valueTypeName(ValueType type) {
   switch (type) {
-    case ValueType::I32:
-      return "i32";
-    case ValueType::I64:
-      return "i64";
-    case ValueType::F32:
-      return "f32";
-    case ValueType::F64:
-      return "f64";
+    case ValueType::I32: return "i32";
+    case ValueType::I64: return "i64";
+    case ValueType::F32: return "f32";
+    case ValueType::F64: return "f64";
   }
   return "?";
 }
@@ -50,22 +46,20 @@ Status checkImports(const std::vector<ImportDesc>& imports, const ImportTable& t
     const std::string qualified = import.module + "." + import.name;
     switch (import.kind) {
       case ExternKind::Memory:
-      case ExternKind::Table:
-        continue;  // the engine creates them
+      case ExternKind::Table: continue;  // the engine creates them
       case ExternKind::Global:
       case ExternKind::Tag:
         return Status::error("Failed to load Wasm module due to a missing import: " + qualified);
-      case ExternKind::Function:
-        break;
+      case ExternKind::Function: break;
     }
     const HostFunction* host = table.find(import.module, import.name);
     if (host == nullptr) {
       return Status::error("Failed to load Wasm module due to a missing import: " + qualified);
     }
     if (!(host->type == import.type)) {
-      return Status::error("Failed to load Wasm module due to an import type mismatch: " +
-                           qualified + ", want: " + toString(import.type) +
-                           " but host exports: " + toString(host->type));
+      return Status::error(
+          "Failed to load Wasm module due to an import type mismatch: " + qualified +
+          ", want: " + toString(import.type) + " but host exports: " + toString(host->type));
     }
   }
   return Status::ok();

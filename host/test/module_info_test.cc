@@ -3,7 +3,6 @@
 
 #include <gtest/gtest.h>
 
-
 namespace meshwasm::host {
 namespace {
 
@@ -14,8 +13,7 @@ class FakeModule : public CompiledModule {
   const std::vector<ImportDesc>& imports() const override { return imports_; }
   const std::vector<ExportDesc>& exports() const override { return exports_; }
 
-  FakeModule& fn(std::string name, std::vector<ValueType> params,
-                 std::vector<ValueType> results) {
+  FakeModule& fn(std::string name, std::vector<ValueType> params, std::vector<ValueType> results) {
     exports_.push_back({std::move(name), ExternKind::Function,
                         FunctionType{std::move(params), std::move(results)}});
     return *this;
@@ -36,8 +34,7 @@ class FakeModule : public CompiledModule {
 // A well-formed 0.2.1 reactor with malloc.
 FakeModule reactor() {
   FakeModule m;
-  m.memory().fn("proxy_abi_version_0_2_1", {}, {}).fn("_initialize", {}, {}).fn("malloc", {I},
-                                                                                  {I});
+  m.memory().fn("proxy_abi_version_0_2_1", {}, {}).fn("_initialize", {}, {}).fn("malloc", {I}, {I});
   return m;
 }
 
@@ -84,8 +81,7 @@ TEST(ModuleInfo, FirstMarkerInExportOrderWins) {
 TEST(ModuleInfo, StartFunctionsAreInitializeThenMain) {
   auto m = reactor();
   m.fn("main", {I, I}, {I}).fn("__main_void", {}, {I}).fn("_start", {}, {});
-  EXPECT_EQ(inspectModule(m)->start_functions,
-            (std::vector<std::string>{"_initialize", "main"}));
+  EXPECT_EQ(inspectModule(m)->start_functions, (std::vector<std::string>{"_initialize", "main"}));
 }
 
 TEST(ModuleInfo, StartFunctionsUseMainVoidWhenMainIsAbsent) {
@@ -123,8 +119,10 @@ TEST(ModuleInfo, WrongMainSignatureFailsTheLoad) {
 
 TEST(ModuleInfo, WrongStartFunctionSignaturesFailTheLoad) {
   FakeModule a;
-  a.memory().fn("proxy_abi_version_0_2_1", {}, {}).fn("malloc", {I}, {I}).fn("_initialize", {},
-                                                                             {I});
+  a.memory()
+      .fn("proxy_abi_version_0_2_1", {}, {})
+      .fn("malloc", {I}, {I})
+      .fn("_initialize", {}, {I});
   EXPECT_EQ(inspectModule(a).message(), "Bad function signature for: _initialize");
   FakeModule b;
   b.memory().fn("proxy_abi_version_0_2_1", {}, {}).fn("malloc", {I}, {I}).fn("_start", {I}, {});
@@ -206,8 +204,8 @@ TEST(ModuleInfo, TwoParamHeadersAreRightFor010) {
   auto info = inspectModule(m);
   ASSERT_TRUE(info.isOk()) << info.message();
   EXPECT_EQ(info->abi_version, AbiVersion::V0_1_0);
-  EXPECT_EQ(info->callbacks, (std::vector<std::string>{"proxy_on_request_headers",
-                                                       "proxy_on_response_headers"}));
+  EXPECT_EQ(info->callbacks,
+            (std::vector<std::string>{"proxy_on_request_headers", "proxy_on_response_headers"}));
   FakeModule n;
   n.memory()
       .fn("proxy_abi_version_0_1_0", {}, {})

@@ -66,11 +66,12 @@ TEST(ModuleInfoGuests, InspectsVersionsStartFunctionsAndAllocators) {
   EXPECT_EQ(main->start_functions, (std::vector<std::string>{"_initialize", "main"}));
 }
 
-
 // ---------------------------------------------------------------- per engine
 
 // Engines under test. Add an engine here and every case below runs on it.
-std::vector<std::string> loadingEngines() { return {"interp"}; }
+std::vector<std::string> loadingEngines() {
+  return {"interp"};
+}
 
 class ModuleLoading : public ::testing::TestWithParam<std::string> {
  protected:

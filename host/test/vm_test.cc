@@ -22,8 +22,8 @@ TEST(CheckImports, AcceptsMemoryAndTableImportsAndRefusesGlobals) {
 
 TEST(CheckImports, ComparesResultsAndWidthsExactly) {
   ImportTable table;
-  table.functions.push_back({"env", "proxy_increment_metric",
-                             {{I32, ValueType::I64}, {I32}}, nullptr});
+  table.functions.push_back(
+      {"env", "proxy_increment_metric", {{I32, ValueType::I64}, {I32}}, nullptr});
   std::vector<ImportDesc> imports = {
       {"env", "proxy_increment_metric", ExternKind::Function, {{I32, I32}, {I32}}}};
   EXPECT_EQ(checkImports(imports, table).message(),

@@ -25,20 +25,11 @@ std::optional<FunctionType> toFunctionType(const wabt_rt::Signature& signature) 
   auto convert = [](const std::vector<wabt_rt::Type>& in, std::vector<ValueType>& out) {
     for (auto t : in) {
       switch (t) {
-        case wabt_rt::Type::I32:
-          out.push_back(ValueType::I32);
-          break;
-        case wabt_rt::Type::I64:
-          out.push_back(ValueType::I64);
-          break;
-        case wabt_rt::Type::F32:
-          out.push_back(ValueType::F32);
-          break;
-        case wabt_rt::Type::F64:
-          out.push_back(ValueType::F64);
-          break;
-        case wabt_rt::Type::Other:
-          return false;
+        case wabt_rt::Type::I32: out.push_back(ValueType::I32); break;
+        case wabt_rt::Type::I64: out.push_back(ValueType::I64); break;
+        case wabt_rt::Type::F32: out.push_back(ValueType::F32); break;
+        case wabt_rt::Type::F64: out.push_back(ValueType::F64); break;
+        case wabt_rt::Type::Other: return false;
       }
     }
     return true;
@@ -52,16 +43,11 @@ std::optional<FunctionType> toFunctionType(const wabt_rt::Signature& signature) 
 
 ExternKind toExternKind(wabt_rt::Kind kind) {
   switch (kind) {
-    case wabt_rt::Kind::Function:
-      return ExternKind::Function;
-    case wabt_rt::Kind::Table:
-      return ExternKind::Table;
-    case wabt_rt::Kind::Memory:
-      return ExternKind::Memory;
-    case wabt_rt::Kind::Global:
-      return ExternKind::Global;
-    case wabt_rt::Kind::Tag:
-      return ExternKind::Tag;
+    case wabt_rt::Kind::Function: return ExternKind::Function;
+    case wabt_rt::Kind::Table: return ExternKind::Table;
+    case wabt_rt::Kind::Memory: return ExternKind::Memory;
+    case wabt_rt::Kind::Global: return ExternKind::Global;
+    case wabt_rt::Kind::Tag: return ExternKind::Tag;
   }
   return ExternKind::Tag;
 }
@@ -166,10 +152,10 @@ Status WabtVm::init(const ImportTable& table) {
     const HostFunction* host = table.find(import.module, import.name);
     bound_.push_back({import.module + "." + import.name, host->callback, host->data});
     const size_t index = bound_.size() - 1;
-    functions.emplace_back([this, index](const uint64_t* args, uint64_t* results,
-                                         std::string* trap) {
-      return callHost(index, args, results, trap);
-    });
+    functions.emplace_back(
+        [this, index](const uint64_t* args, uint64_t* results, std::string* trap) {
+          return callHost(index, args, results, trap);
+        });
   }
   std::string error;
   // Host functions may run from the module's start section, before instance_ is set: they
@@ -239,8 +225,7 @@ class WabtEngine final : public Engine {
   StatusOr<std::shared_ptr<const CompiledModule>> compile(std::string_view bytes) override;
 
   StatusOr<std::unique_ptr<Vm>> instantiate(std::shared_ptr<const CompiledModule> module,
-                                            const ImportTable& imports,
-                                            void* host_data) override {
+                                            const ImportTable& imports, void* host_data) override {
     auto wabt_module = std::dynamic_pointer_cast<const WabtModule>(module);
     if (!wabt_module) {
       return Status::error("Failed to instantiate Wasm module: compiled by another engine");
@@ -267,9 +252,9 @@ StatusOr<std::shared_ptr<const CompiledModule>> WabtEngine::compile(std::string_
     if (out.kind == ExternKind::Function) {
       auto type = toFunctionType(import.signature);
       if (!type) {
-        return Status::error("Failed to load Wasm module due to an import type mismatch: " +
-                             import.module + "." + import.name +
-                             ", want: a type with v128 or reference values");
+        return Status::error(
+            "Failed to load Wasm module due to an import type mismatch: " + import.module + "." +
+            import.name + ", want: a type with v128 or reference values");
       }
       out.type = std::move(*type);
     }
@@ -292,6 +277,8 @@ StatusOr<std::shared_ptr<const CompiledModule>> WabtEngine::compile(std::string_
 
 }  // namespace
 
-std::unique_ptr<Engine> makeWabtEngine() { return std::make_unique<WabtEngine>(); }
+std::unique_ptr<Engine> makeWabtEngine() {
+  return std::make_unique<WabtEngine>();
+}
 
 }  // namespace meshwasm::host

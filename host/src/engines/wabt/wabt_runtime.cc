@@ -26,16 +26,11 @@ namespace {
 
 Type fromWabt(wabt::Type type) {
   switch (static_cast<wabt::Type::Enum>(type)) {
-    case wabt::Type::I32:
-      return Type::I32;
-    case wabt::Type::I64:
-      return Type::I64;
-    case wabt::Type::F32:
-      return Type::F32;
-    case wabt::Type::F64:
-      return Type::F64;
-    default:
-      return Type::Other;
+    case wabt::Type::I32: return Type::I32;
+    case wabt::Type::I64: return Type::I64;
+    case wabt::Type::F32: return Type::F32;
+    case wabt::Type::F64: return Type::F64;
+    default: return Type::Other;
   }
 }
 
@@ -48,26 +43,19 @@ Signature fromWabt(const wi::FuncType& type) {
 
 Kind fromWabt(wabt::ExternalKind kind) {
   switch (kind) {
-    case wabt::ExternalKind::Func:
-      return Kind::Function;
-    case wabt::ExternalKind::Table:
-      return Kind::Table;
-    case wabt::ExternalKind::Memory:
-      return Kind::Memory;
-    case wabt::ExternalKind::Global:
-      return Kind::Global;
-    case wabt::ExternalKind::Tag:
-      return Kind::Tag;
+    case wabt::ExternalKind::Func: return Kind::Function;
+    case wabt::ExternalKind::Table: return Kind::Table;
+    case wabt::ExternalKind::Memory: return Kind::Memory;
+    case wabt::ExternalKind::Global: return Kind::Global;
+    case wabt::ExternalKind::Tag: return Kind::Tag;
   }
   return Kind::Tag;
 }
 
 uint64_t toSlot(wabt::Type type, const wi::Value& value) {
   switch (static_cast<wabt::Type::Enum>(type)) {
-    case wabt::Type::I32:
-      return value.Get<wi::u32>();
-    case wabt::Type::I64:
-      return value.Get<wi::u64>();
+    case wabt::Type::I32: return value.Get<wi::u32>();
+    case wabt::Type::I64: return value.Get<wi::u64>();
     case wabt::Type::F32: {
       const float f = value.Get<wi::f32>();
       uint32_t bits;
@@ -80,17 +68,14 @@ uint64_t toSlot(wabt::Type type, const wi::Value& value) {
       std::memcpy(&bits, &d, sizeof bits);
       return bits;
     }
-    default:
-      return 0;
+    default: return 0;
   }
 }
 
 wi::Value fromSlot(wabt::Type type, uint64_t slot) {
   switch (static_cast<wabt::Type::Enum>(type)) {
-    case wabt::Type::I32:
-      return wi::Value::Make(static_cast<wi::u32>(slot));
-    case wabt::Type::I64:
-      return wi::Value::Make(static_cast<wi::u64>(slot));
+    case wabt::Type::I32: return wi::Value::Make(static_cast<wi::u32>(slot));
+    case wabt::Type::I64: return wi::Value::Make(static_cast<wi::u64>(slot));
     case wabt::Type::F32: {
       const uint32_t bits = static_cast<uint32_t>(slot);
       float f;
@@ -102,8 +87,7 @@ wi::Value fromSlot(wabt::Type type, uint64_t slot) {
       std::memcpy(&d, &slot, sizeof d);
       return wi::Value::Make(d);
     }
-    default:
-      return wi::Value::Make(wi::u32{0});
+    default: return wi::Value::Make(wi::u32{0});
   }
 }
 
@@ -128,8 +112,7 @@ struct Module::Impl {
 Module::Module() : impl_(std::make_unique<Impl>()) {}
 Module::~Module() = default;
 
-std::shared_ptr<const Module> Module::read(const void* data, size_t size,
-                                           uint32_t max_memory_pages,
+std::shared_ptr<const Module> Module::read(const void* data, size_t size, uint32_t max_memory_pages,
                                            uint64_t max_table_elements, std::string* error) {
   wabt::Features features;
   features.enable_tail_call();
@@ -294,9 +277,7 @@ std::unique_ptr<Instance> Instance::create(std::shared_ptr<const Module> module,
         impl.imported.emplace_back(table);
         break;
       }
-      default:
-        *error = "unsupported import " + type.module + "." + type.name;
-        return nullptr;
+      default: *error = "unsupported import " + type.module + "." + type.name; return nullptr;
     }
   }
 
@@ -338,7 +319,8 @@ bool Instance::call(size_t export_index, const uint64_t* args, uint64_t* results
   // Nested calls (host function -> guest) must not clobber the outer call's vectors.
   wi::Values params;
   params.reserve(type.params.size());
-  for (size_t i = 0; i < type.params.size(); ++i) params.push_back(fromSlot(type.params[i], args[i]));
+  for (size_t i = 0; i < type.params.size(); ++i)
+    params.push_back(fromSlot(type.params[i], args[i]));
   wi::Values out;
   wi::Trap::Ptr wabt_trap;
   wabt::Result result = wabt::Result::Error;
@@ -359,7 +341,9 @@ bool Instance::call(size_t export_index, const uint64_t* args, uint64_t* results
   return true;
 }
 
-uint8_t* Instance::memoryData() { return impl_->memory ? impl_->memory->UnsafeData() : nullptr; }
+uint8_t* Instance::memoryData() {
+  return impl_->memory ? impl_->memory->UnsafeData() : nullptr;
+}
 
 size_t Instance::memorySize() {
   return impl_->memory ? static_cast<size_t>(impl_->memory->ByteSize()) : 0;

@@ -45,8 +45,8 @@ class Module {
   // Reads and validates a binary; nullptr with `*error` set when it is not a valid module.
   // Memories are capped at `max_memory_pages`, tables at `max_table_elements`.
   static std::shared_ptr<const Module> read(const void* data, size_t size,
-                                            uint32_t max_memory_pages,
-                                            uint64_t max_table_elements, std::string* error);
+                                            uint32_t max_memory_pages, uint64_t max_table_elements,
+                                            std::string* error);
   const std::vector<Import>& imports() const { return imports_; }
   const std::vector<Export>& exports() const { return exports_; }
 
