@@ -27,7 +27,9 @@ class HeaderAuthRoot : public sdk::RootContext {
     const sdk::HostBuffer configuration = sdk::getPluginConfiguration();
     StatusOr<Policy> parsed = Policy::parse(configuration.view());
     if (!parsed) {
-      sdk::logError("header_auth: invalid configuration: " + parsed.message());
+      std::string message("header_auth: invalid configuration: ");
+      message += parsed.message();
+      sdk::logError(message);
       return false;
     }
     policy_ = std::move(*parsed);
@@ -68,7 +70,9 @@ class HeaderAuthHttp : public sdk::HttpContext {
   HeaderAuthHttp(uint32_t id, sdk::RootContext* root) : sdk::HttpContext(id, root) {}
 
   sdk::FilterHeadersStatus onRequestHeaders(uint32_t, bool) override {
-    const std::string prefix = "#" + sdk::toDecimal(id()) + " wasm-cpp: ";
+    std::string prefix("#");
+    prefix += sdk::toDecimal(id());
+    prefix += " wasm-cpp: ";
     sdk::logInfo(prefix + "on_http_request_headers");
 
     const HeaderAuthRoot& root = *rootAs<HeaderAuthRoot>();

@@ -2,6 +2,7 @@
 // contexts keyed by the host's context id, and every proxy_on_* export dispatching to the
 // context's virtual methods. Also the ABI marker, the allocator export and libc++'s abort hook.
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -21,11 +22,16 @@ struct Dispatcher {
   static Registration registrations[kMaxRegistrations];
   static size_t registration_count;
 
-  using Entry = std::pair<uint32_t, std::unique_ptr<ContextBase>>;
-  static std::vector<Entry>& contexts() {
-    static std::vector<Entry> table;  // sorted by context id
-    return table;
-  }
+  // Live contexts sorted by id, in a plain array grown with realloc: slots are trivially
+  // copyable, so inserting and erasing are a memmove (std::vector's insert machinery costs
+  // most of a kilobyte of code in every module).
+  struct Slot {
+    uint32_t id;
+    ContextBase* context;  // owned
+  };
+  static Slot* slots;
+  static size_t slot_count;
+  static size_t slot_capacity;
 
   static void add(const Registration& registration) {
     if (registration_count == kMaxRegistrations) {
@@ -43,38 +49,52 @@ struct Dispatcher {
     return fallback;
   }
 
-  static std::vector<Entry>::iterator lowerBound(uint32_t id) {
-    auto& table = contexts();
+  static size_t lowerBound(uint32_t id) {
     size_t lo = 0;
-    size_t hi = table.size();
+    size_t hi = slot_count;
     while (lo < hi) {
       const size_t mid = lo + (hi - lo) / 2;
-      if (table[mid].first < id) {
+      if (slots[mid].id < id) {
         lo = mid + 1;
       } else {
         hi = mid;
       }
     }
-    return table.begin() + static_cast<std::ptrdiff_t>(lo);
+    return lo;
   }
 
   static ContextBase* find(uint32_t id) {
-    auto it = lowerBound(id);
-    return (it != contexts().end() && it->first == id) ? it->second.get() : nullptr;
+    const size_t at = lowerBound(id);
+    return (at < slot_count && slots[at].id == id) ? slots[at].context : nullptr;
   }
 
-  static void insert(uint32_t id, std::unique_ptr<ContextBase> context) {
-    auto it = lowerBound(id);
-    if (it != contexts().end() && it->first == id) {
-      it->second = std::move(context);  // the host reuses an id: the old context is gone
-    } else {
-      contexts().emplace(it, id, std::move(context));
+  static void insert(uint32_t id, ContextBase* context) {
+    const size_t at = lowerBound(id);
+    if (at < slot_count && slots[at].id == id) {
+      delete slots[at].context;  // the host reuses an id: the old context is gone
+      slots[at].context = context;
+      return;
     }
+    if (slot_count == slot_capacity) {
+      const size_t capacity = slot_capacity == 0 ? 16 : slot_capacity * 2;
+      void* grown = ::realloc(slots, capacity * sizeof(Slot));
+      if (grown == nullptr) fatal("meshwasm sdk: out of memory");
+      slots = static_cast<Slot*>(grown);
+      slot_capacity = capacity;
+    }
+    std::memmove(slots + at + 1, slots + at, (slot_count - at) * sizeof(Slot));
+    slots[at] = Slot{id, context};
+    ++slot_count;
   }
 
   static void erase(uint32_t id) {
-    auto it = lowerBound(id);
-    if (it != contexts().end() && it->first == id) contexts().erase(it);
+    const size_t at = lowerBound(id);
+    if (at < slot_count && slots[at].id == id) {
+      ContextBase* context = slots[at].context;
+      std::memmove(slots + at, slots + at + 1, (slot_count - at - 1) * sizeof(Slot));
+      --slot_count;
+      delete context;
+    }
   }
 
   static RootContext* root(uint32_t id) {
@@ -101,21 +121,18 @@ struct Dispatcher {
     std::string root_id;
     if (auto value = getProperty({"plugin_root_id"})) root_id = value->toString();
     const Registration* registration = findRegistration(root_id);
-    std::unique_ptr<RootContext> context =
-        (registration != nullptr && registration->root != nullptr)
-            ? registration->root(id, root_id)
-            : std::make_unique<RootContext>(id, root_id);
+    RootContext* context = (registration != nullptr && registration->root != nullptr)
+                               ? registration->root(id, root_id).release()
+                               : new RootContext(id, root_id);
     context->registration_ = registration;
-    RootContext* raw = context.get();
-    insert(id, std::move(context));
-    raw->onCreate();
+    insert(id, context);
+    context->onCreate();
   }
 
   static void createChild(uint32_t id, uint32_t parent_id) {
     RootContext* parent = root(parent_id);
     if (parent == nullptr) {
-      logError("meshwasm sdk: context " + toDecimal(id) + " names unknown root context " +
-               toDecimal(parent_id));
+      logError("meshwasm sdk: a stream context names an unknown root context");
       return;
     }
     const Registration* registration = parent->registration_;
@@ -127,14 +144,17 @@ struct Dispatcher {
       context = registration->stream(id, parent);
     }
     if (!context) return;
-    ContextBase* raw = context.get();
-    insert(id, std::move(context));
+    ContextBase* raw = context.release();
+    insert(id, raw);
     raw->onCreate();
   }
 };
 
 Registration Dispatcher::registrations[Dispatcher::kMaxRegistrations];
 size_t Dispatcher::registration_count = 0;
+Dispatcher::Slot* Dispatcher::slots = nullptr;
+size_t Dispatcher::slot_count = 0;
+size_t Dispatcher::slot_capacity = 0;
 
 RegisterContextFactory::RegisterContextFactory(RootFactory root, HttpFactory http,
                                                std::string_view root_id) {

@@ -94,9 +94,7 @@ void hostContractViolation(std::string_view call, WasmResult status) {
   message += call;
   message += " answered ";
   message += toDecimal(static_cast<uint32_t>(status));
-  message += " (";
-  message += abi::toString(status);
-  message += "), which the host contract does not allow";
+  message += ", which the host contract does not allow";
   fatal(message);
 }
 
@@ -291,7 +289,7 @@ WasmResult setBufferBytes(BufferType buffer, uint32_t start, uint32_t size, std:
 std::string encodePropertyPath(PropertyPath path) {
   std::string out;
   for (size_t i = 0; i < path.size(); ++i) {
-    if (i != 0) out.push_back('\0');
+    if (i != 0) out.append("", 1);  // the NUL separator
     out.append(path[i]);
   }
   return out;

@@ -10,7 +10,10 @@
 namespace meshwasm::sdk::testing {
 namespace {
 
-constexpr uint64_t kMaxSize = 16 * 1024;
+// Issue 2 gave the seed plugin 16 KiB; issue 6 gives header_auth.wasm with the configurable
+// policy 40 KiB. The module carries the configurable policy, so the 40 KiB budget applies (the
+// SDK with the tutorial decision alone is ~13 KB, see docs/performance.md).
+constexpr uint64_t kMaxSize = 40 * 1024;
 
 class HeaderAuthWasm : public ::testing::Test {
  protected:
@@ -51,7 +54,7 @@ TEST_F(HeaderAuthWasm, ImportsOnlyWhatEveryEnvoyProvides) {
             info_.imports.end());
 }
 
-TEST_F(HeaderAuthWasm, IsAtMostSixteenKibibytes) {
+TEST_F(HeaderAuthWasm, StaysWithinItsSizeBudget) {
   EXPECT_LE(info_.size, kMaxSize) << path_ << " is " << info_.size << " bytes";
 }
 

@@ -19,6 +19,8 @@ enum class ContextKind : uint8_t { Root, Http, Stream };
 
 class RootContext;
 struct Registration;
+struct CallTable;
+struct CallRouting;
 
 class ContextBase {
  public:
@@ -99,7 +101,7 @@ class RootContext : public ContextBase {
   WasmResult grpcCancel(uint32_t token);
   WasmResult grpcClose(uint32_t token);
   // Callouts still waiting for their answer.
-  size_t pendingCalls() const { return calls_.size(); }
+  size_t pendingCalls() const;
 
   // Raw callout callbacks. The defaults route by token to the callbacks given above;
   // override only for custom routing.
@@ -112,21 +114,14 @@ class RootContext : public ContextBase {
 
  private:
   friend struct Dispatcher;
-  struct PendingCall {
-    uint32_t token;
-    uint32_t origin;
-    bool unary_grpc;  // ends with its one message (or a close on failure)
-    HttpCallCallback http;
-    GrpcCallbacks grpc;
-  };
-  PendingCall* findCall(uint32_t token);
-  void eraseCall(uint32_t token);
-  // Makes the call's origin effective; false when it is gone (answer dropped).
-  bool enterOrigin(const PendingCall& call);
+  friend struct CallTable;
+  friend struct CallRouting;
 
   std::string root_id_;
   const Registration* registration_ = nullptr;
-  std::vector<PendingCall> calls_;
+  // Callouts waiting for their answer; created by the first callout, so modules that make
+  // none carry none of the routing code.
+  CallTable* calls_ = nullptr;
 };
 
 class HttpContext : public ContextBase {
