@@ -88,6 +88,7 @@ StatusOr<Reference> parseReference(std::string_view text) {
   std::size_t colon = text.rfind(':');
   if (colon != std::string_view::npos) {
     ref.tag = std::string(text.substr(colon + 1));
+    ref.explicitTag = true;
     if (!validTag(ref.tag)) return bad("bad tag '" + ref.tag + "'");
     text = text.substr(0, colon);
   }

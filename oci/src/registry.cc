@@ -1,6 +1,7 @@
 #include "meshwasm/oci/registry.h"
 
 #include <curl/curl.h>
+#include <cctype>
 #include <openssl/evp.h>
 
 #include <cstdlib>
@@ -222,7 +223,10 @@ StatusOr<HttpResponse> RegistryClient::perform(const Request& req) {
   }
   curl_slist* list = nullptr;
   for (const std::string& h : req.headers) list = curl_slist_append(list, h.c_str());
-  if (req.withAuth && !authHeader_.empty()) list = curl_slist_append(list, authHeader_.c_str());
+  // Credentials go to the registry host only (an upload Location may point elsewhere).
+  if (req.withAuth && !authHeader_.empty() && urlHost(req.url) == ref_.apiHost()) {
+    list = curl_slist_append(list, authHeader_.c_str());
+  }
   list = curl_slist_append(list, "Expect:");
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
   CURLcode rc = curl_easy_perform(c);
@@ -365,7 +369,9 @@ StatusOr<std::string> RegistryClient::push(const Image& image) {
   for (const Blob& blob : image.blobs) {
     if (Status s = uploadBlob(blob); !s) return s;
   }
-  std::string path = "/v2/" + ref_.repository + "/manifests/" + ref_.tag;
+  // A digest-only reference stores the manifest untagged.
+  const std::string& target = (!ref_.digest.empty() && !ref_.explicitTag) ? ref_.digest : ref_.tag;
+  std::string path = "/v2/" + ref_.repository + "/manifests/" + target;
   Request put;
   put.method = "PUT";
   put.url = url(path);

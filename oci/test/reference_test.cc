@@ -15,6 +15,7 @@ TEST(Reference, ParsesHostPortRepoAndTag) {
   EXPECT_EQ(ref->repository, "plugins/header-auth");
   EXPECT_EQ(ref->tag, "v1");
   EXPECT_EQ(ref->digest, "");
+  EXPECT_TRUE(ref->explicitTag);
   EXPECT_EQ(ref->manifestReference(), "v1");
   EXPECT_EQ(ref->toString(), "127.0.0.1:5000/plugins/header-auth:v1");
 }
@@ -23,6 +24,7 @@ TEST(Reference, DefaultsTagToLatestAndPrefersDigest) {
   auto plain = parseReference("registry.example.com/a/b");
   ASSERT_TRUE(plain);
   EXPECT_EQ(plain->tag, "latest");
+  EXPECT_FALSE(plain->explicitTag);
   auto pinned = parseReference("localhost:5000/a:v2@" + kDigest);
   ASSERT_TRUE(pinned) << pinned.message();
   EXPECT_EQ(pinned->host, "localhost:5000");

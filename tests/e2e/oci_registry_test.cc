@@ -154,6 +154,28 @@ TEST_F(OciRegistry, WrongDigestsAreRefused) {
   EXPECT_TRUE(listDir(outDir_).empty());
 }
 
+TEST_F(OciRegistry, PushByDigestStoresTheManifestUntagged) {
+  std::string digest = build("oci", work_.path() + "/img");
+  std::string repo = ref("plugins/untagged");
+  CommandResult push = meshwasm({"image", "push", work_.path() + "/img", repo + "@" + digest});
+  ASSERT_EQ(push.exitCode, 0) << push.err;
+  EXPECT_EQ(push.out, "pushed " + repo + "@" + digest + ": " + digest + "\n");
+  CommandResult pull = meshwasm({"image", "pull", repo + "@" + digest, "-o", outDir_ + "/p.wasm"});
+  ASSERT_EQ(pull.exitCode, 0) << pull.err;
+  EXPECT_EQ(sha256OfFile(outDir_ + "/p.wasm"), moduleSha_);
+  CommandResult latest = meshwasm({"image", "pull", repo, "-o", outDir_ + "/latest.wasm"});
+  EXPECT_EQ(latest.exitCode, 1);
+  EXPECT_NE(latest.err.find("answered 404 to GET /v2/plugins/untagged/manifests/latest"),
+            std::string::npos)
+      << latest.err;
+  // a digest that is not the layout's is refused before anything is sent
+  std::string other = "sha256:" + std::string(64, 'e');
+  CommandResult wrong = meshwasm({"image", "push", work_.path() + "/img", repo + "@" + other});
+  EXPECT_EQ(wrong.exitCode, 1);
+  EXPECT_EQ(wrong.err, "meshwasm image push: reference asks for " + other +
+                           " but the image is " + digest + "\n");
+}
+
 TEST_F(OciRegistry, CorruptedBlobIsDetectedAndNoFileIsLeft) {
   build("docker", work_.path() + "/img");
   std::string reference = ref("plugins/corrupt:v1");

@@ -16,3 +16,9 @@ if(TARGET meshwasm::oci)
     LIBRARIES meshwasm_oci_e2e_support LABELS e2e)
   add_dependencies(oci_manifest_test meshwasm)
 endif()
+if(TARGET meshwasm::oci)
+  # Skips itself until `meshwasm run` takes oci:// plugins and header_auth.wasm is built.
+  meshwasm_add_test(oci_run_test SOURCES "${CMAKE_CURRENT_LIST_DIR}/oci_run_test.cc"
+    LIBRARIES meshwasm_oci_e2e_support LABELS e2e)
+  add_dependencies(oci_run_test meshwasm)
+endif()

@@ -14,6 +14,7 @@ struct Reference {
   std::string repository;  // "team/plugin"
   std::string tag;         // "v1"; "latest" when neither tag nor digest is given
   std::string digest;      // "sha256:..." or empty
+  bool explicitTag = false;  // the text named a tag (else tag is the default "latest")
 
   // The tag-or-digest used in /v2/<repo>/manifests/<reference>: the digest when present.
   const std::string& manifestReference() const { return digest.empty() ? tag : digest; }
