@@ -124,6 +124,38 @@ void instantiateModule(benchmark::State& state, const std::string& engine_name,
   }
 }
 
+long residentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages_total = 0;
+  long pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return pages_resident * 4096;
+}
+
+// Resident memory per VM after instantiation and _initialize (50 VMs kept alive).
+void memoryPerVm(benchmark::State& state, const std::string& engine_name, const std::string& file) {
+  Loaded loaded;
+  if (!load(state, engine_name, file, &loaded)) return;
+  const ImportTable imports = stubImports(*loaded.module);
+  constexpr int kVms = 50;
+  double per_vm = 0;
+  for (auto _ : state) {
+    std::vector<std::unique_ptr<Vm>> vms;
+    const long before = residentBytes();
+    for (int i = 0; i < kVms; ++i) {
+      auto vm = loaded.engine->instantiate(loaded.module, imports, nullptr);
+      if (!vm) {
+        state.SkipWithError(vm.message().c_str());
+        return;
+      }
+      (void)(*vm)->call((*vm)->findFunction("_initialize"), {}, {});
+      vms.push_back(std::move(*vm));
+    }
+    per_vm = static_cast<double>(residentBytes() - before) / kVms;
+  }
+  state.counters["rss_bytes_per_vm"] = per_vm;
+}
+
 void callEmptyExport(benchmark::State& state, const std::string& engine_name) {
   Loaded loaded;
   if (!load(state, engine_name, "test_bench.wasm", &loaded)) return;
@@ -174,6 +206,10 @@ int main(int argc, char** argv) {
       benchmark::RegisterBenchmark(("instantiate/" + module + "/" + engine).c_str(),
                                    meshwasm::host::instantiateModule, engine, module + ".wasm")
           ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(("memory_per_vm/" + module + "/" + engine).c_str(),
+                                   meshwasm::host::memoryPerVm, engine, module + ".wasm")
+          ->Unit(benchmark::kMillisecond)
+          ->Iterations(1);
     }
     benchmark::RegisterBenchmark(("call_empty_export/" + engine).c_str(),
                                  meshwasm::host::callEmptyExport, engine);
