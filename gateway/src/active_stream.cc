@@ -1,0 +1,258 @@
+#include "active_stream.h"
+
+#include <ctime>
+#include <random>
+
+#include "access_log.h"
+#include "http_codec.h"
+#include "session.h"
+
+namespace meshwasm::gateway {
+
+namespace {
+
+std::string newRequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t a = rng(), b = rng();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<uint32_t>(a >> 32),
+                static_cast<uint32_t>((a >> 16) & 0xffff), static_cast<uint32_t>(a & 0xffff),
+                static_cast<uint32_t>(b >> 48),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+const std::string& httpDate() {
+  thread_local std::time_t cached_second = 0;
+  thread_local std::string cached;
+  std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    cached_second = now;
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached = buf;
+  }
+  return cached;
+}
+
+std::vector<std::unique_ptr<StreamFilter>> makeFilters(Worker& worker) {
+  std::vector<std::unique_ptr<StreamFilter>> filters;
+  for (auto& factory : worker.filter_factories) {
+    if (auto f = factory()) filters.push_back(std::move(f));
+  }
+  return filters;
+}
+
+}  // namespace
+
+ActiveStream::ActiveStream(Session& session) : session_(session) {
+  info_.start_time = std::chrono::system_clock::now();
+  info_.start_steady = std::chrono::steady_clock::now();
+  info_.downstream_local_address = session.localAddress();
+  info_.downstream_remote_address = session.remoteAddress();
+  fm_ = std::make_unique<FilterManager>(makeFilters(session.worker()), *this, info_,
+                                        session.worker().config.buffer_limit_bytes);
+}
+
+ActiveStream::~ActiveStream() {
+  if (upstream_) upstream_->cancel();
+}
+
+void ActiveStream::decodeHeaders(HeaderMap headers, bool end_stream) {
+  // Connection-manager edits made before the filter chain (reference 7.2).
+  if (auto id = headers.get("x-request-id"); id && !id->empty()) {
+    info_.request_id = std::string(*id);
+  } else {
+    info_.request_id = newRequestId();
+    headers.set("x-request-id", info_.request_id);
+  }
+  headers.set("x-forwarded-proto", "http");
+  head_request_ = headers.get(":method") == "HEAD";
+  fm_->decodeHeaders(std::move(headers), end_stream);
+}
+
+void ActiveStream::decodeData(std::string_view data, bool end_stream) {
+  info_.bytes_received += data.size();
+  fm_->decodeData(data, end_stream);
+}
+
+void ActiveStream::decodeTrailers(HeaderMap trailers) { fm_->decodeTrailers(std::move(trailers)); }
+
+void ActiveStream::codecError(int status, std::string body) {
+  if (response_complete_) return;
+  fm_->sendLocalReply(status, std::move(body), "http1.codec_error");
+}
+
+void ActiveStream::streamIdleTimeout() {
+  info_.response_flags |= kStreamIdleTimeout;
+  if (response_complete_) return;
+  fm_->sendLocalReply(408, "stream timeout", "stream_idle_timeout");
+}
+
+void ActiveStream::downstreamDisconnected() {
+  if (response_complete_) return;
+  info_.response_flags |= kDownstreamConnectionTermination;
+  if (info_.response_code_details.empty()) {
+    info_.response_code_details = "downstream_remote_disconnect";
+  }
+  fm_->markReset();
+  abortUpstream();
+}
+
+void ActiveStream::finalize() {
+  Worker& w = session_.worker();
+  if (w.access_log) w.access_log->write(formatAccessLog(info_, fm_->requestHeaders()));
+  fm_->finish();
+}
+
+// ------------------------------------------------------------------ router
+
+void ActiveStream::routeHeaders(HeaderMap& headers, bool end_stream) {
+  Worker& w = session_.worker();
+  const std::string& cluster = w.config.route_cluster;
+  info_.upstream_cluster = cluster;
+  routed_ = true;
+  upstream_ = w.clusters.newRequest(cluster, *this, UpstreamContext{session_.remoteIp()});
+  if (!upstream_) {
+    info_.response_flags |= kNoClusterFound;
+    fm_->sendLocalReply(503, "", "cluster_not_found");
+    return;
+  }
+  info_.upstream_host = upstream_->upstreamHost();
+  upstream_start_ = std::chrono::steady_clock::now();
+  upstream_->sendHeaders(headers, end_stream);
+}
+
+void ActiveStream::routeData(std::string& data, bool end_stream) {
+  if (upstream_) upstream_->sendData(data, end_stream);
+}
+
+void ActiveStream::routeTrailers(HeaderMap& trailers) {
+  if (upstream_) upstream_->sendTrailers(trailers);
+}
+
+void ActiveStream::abortUpstream() {
+  if (upstream_) {
+    upstream_->cancel();
+    upstream_.reset();
+  }
+}
+
+void ActiveStream::onUpstreamHeaders(HeaderMap headers, bool end_stream) {
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - upstream_start_);
+  info_.upstream_service_time = elapsed;
+  info_.response_code_details = "via_upstream";
+  headers.set("x-envoy-upstream-service-time", std::to_string(elapsed.count()));
+  fm_->encodeHeaders(std::move(headers), end_stream);
+}
+
+void ActiveStream::onUpstreamData(std::string_view data, bool end_stream) {
+  fm_->encodeData(data, end_stream);
+}
+
+void ActiveStream::onUpstreamTrailers(HeaderMap trailers) {
+  fm_->encodeTrailers(std::move(trailers));
+}
+
+void ActiveStream::onUpstreamFailure(UpstreamFailure failure, bool headers_received) {
+  upstream_.reset();
+  int status = 503;
+  std::string body;
+  std::string details;
+  switch (failure) {
+    case UpstreamFailure::ConnectFailure:
+      info_.response_flags |= kUpstreamConnectionFailure;
+      body = "upstream connect error or disconnect/reset before headers. reset reason: "
+             "connection failure";
+      details = "upstream_reset_before_response_started{connection_failure}";
+      break;
+    case UpstreamFailure::Reset:
+      info_.response_flags |= kUpstreamConnectionTermination;
+      body = "upstream connect error or disconnect/reset before headers. reset reason: "
+             "connection termination";
+      details = headers_received ? "upstream_reset_after_response_started{connection_termination}"
+                                 : "upstream_reset_before_response_started{connection_termination}";
+      break;
+    case UpstreamFailure::Timeout:
+      info_.response_flags |= kUpstreamRequestTimeout;
+      status = 504;
+      body = "upstream request timeout";
+      details = "upstream_response_timeout";
+      break;
+  }
+  if (headers_received || fm_->responseStarted()) {
+    info_.response_code_details = details;
+    fm_->markReset();
+    resetDownstream(details);
+    return;
+  }
+  fm_->sendLocalReply(status, std::move(body), std::move(details));
+}
+
+// ------------------------------------------------------------------ downstream encoder
+
+void ActiveStream::respondHeaders(HeaderMap& headers, bool end_stream) {
+  Worker& w = session_.worker();
+  headers.set("date", httpDate());
+  headers.set("server", "meshwasm");
+  int status = info_.response_code;
+  bool no_body_status = status == 204 || status == 304 || (status >= 100 && status < 200);
+  bool has_length = headers.has("content-length");
+  if (end_stream && !has_length && !no_body_status) headers.set("content-length", "0");
+  bool close = !session_.keepAlive() || w.draining || !session_.requestComplete();
+  chunked_ = !end_stream && !has_length && !head_request_;
+  if (chunked_ && !session_.keepAlive()) {
+    chunked_ = false;  // HTTP/1.0 client: the body ends when the connection closes
+    close = true;
+  }
+  w.http_stats.countResponse(status);
+  session_.write(encodeResponseHead(headers, chunked_, close));
+  if (end_stream || head_request_) complete();
+}
+
+void ActiveStream::respondData(std::string& data, bool end_stream) {
+  if (response_complete_) return;
+  info_.bytes_sent += data.size();
+  if (chunked_) {
+    std::string out;
+    out.reserve(data.size() + 32);
+    appendChunk(out, data);
+    if (end_stream) appendLastChunk(out, nullptr);
+    session_.write(out);
+  } else {
+    session_.write(data);
+  }
+  if (end_stream) complete();
+}
+
+void ActiveStream::respondTrailers(HeaderMap& trailers) {
+  if (response_complete_) return;
+  if (chunked_) {
+    std::string out;
+    appendLastChunk(out, &trailers);
+    session_.write(out);
+  }
+  complete();
+}
+
+void ActiveStream::resetDownstream(const std::string& details) {
+  if (!details.empty() && info_.response_code_details.empty()) {
+    info_.response_code_details = details;
+  }
+  response_complete_ = true;
+  info_.reset = true;
+  session_.resetStream();
+}
+
+void ActiveStream::complete() {
+  if (response_complete_) return;
+  response_complete_ = true;
+  session_.responseComplete(!session_.keepAlive());
+}
+
+}  // namespace meshwasm::gateway

@@ -1,0 +1,60 @@
+// One request/response exchange on a downstream connection: the filter chain, the router to
+// the upstream cluster, and the response encoder towards the client.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "filter_manager.h"
+#include "upstream.h"
+
+namespace meshwasm::gateway {
+
+class Session;
+
+class ActiveStream final : public FilterChainSink, public UpstreamCallbacks {
+ public:
+  explicit ActiveStream(Session& session);
+  ~ActiveStream() override;
+
+  void decodeHeaders(HeaderMap headers, bool end_stream);
+  void decodeData(std::string_view data, bool end_stream);
+  void decodeTrailers(HeaderMap trailers);
+  void codecError(int status, std::string body);
+  void streamIdleTimeout();
+  void downstreamDisconnected();
+  // Access log and filter teardown (onLog, onDestroy).
+  void finalize();
+
+  // FilterChainSink
+  void routeHeaders(HeaderMap& headers, bool end_stream) override;
+  void routeData(std::string& data, bool end_stream) override;
+  void routeTrailers(HeaderMap& trailers) override;
+  void respondHeaders(HeaderMap& headers, bool end_stream) override;
+  void respondData(std::string& data, bool end_stream) override;
+  void respondTrailers(HeaderMap& trailers) override;
+  void abortUpstream() override;
+  void resetDownstream(const std::string& details) override;
+
+  // UpstreamCallbacks
+  void onUpstreamHeaders(HeaderMap headers, bool end_stream) override;
+  void onUpstreamData(std::string_view data, bool end_stream) override;
+  void onUpstreamTrailers(HeaderMap trailers) override;
+  void onUpstreamFailure(UpstreamFailure failure, bool headers_received) override;
+
+ private:
+  void complete();
+
+  Session& session_;
+  StreamInfo info_;
+  std::unique_ptr<FilterManager> fm_;
+  std::shared_ptr<UpstreamRequest> upstream_;
+  std::chrono::steady_clock::time_point upstream_start_;
+  bool chunked_ = false;
+  bool head_request_ = false;
+  bool response_complete_ = false;
+  bool routed_ = false;
+};
+
+}  // namespace meshwasm::gateway

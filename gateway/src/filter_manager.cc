@@ -1,0 +1,509 @@
+#include "filter_manager.h"
+
+#include <cctype>
+#include <utility>
+
+namespace meshwasm::gateway {
+
+namespace {
+constexpr size_t kNoFilter = static_cast<size_t>(-1);
+}
+
+void buildLocalReply(int status, std::string& body, HeaderMap& headers, bool head_request) {
+  HeaderMap out;
+  out.add(":status", std::to_string(status));
+  for (auto& [k, v] : headers.entries()) {
+    if (k == ":status") continue;
+    out.add(k, v);
+  }
+  if (body.empty()) {
+    out.remove("content-length");
+    out.remove("content-type");
+  } else {
+    out.set("content-length", std::to_string(body.size()));
+    if (!out.has("content-type")) out.add("content-type", "text/plain");
+  }
+  if (head_request) body.clear();
+  headers = std::move(out);
+}
+
+class FilterManager::Callbacks : public FilterCallbacks {
+ public:
+  Callbacks(FilterManager& m, size_t index) : m_(m), index_(index) {}
+  void continueDecoding() override {
+    m_.defer([this] { m_.resume(m_.decode_, index_); });
+  }
+  void continueEncoding() override {
+    m_.defer([this] { m_.resume(m_.encode_, index_); });
+  }
+  void sendLocalReply(int status, std::string body, HeaderMap headers,
+                      std::string details) override {
+    if (m_.callback_depth_ > 0 && m_.current_filter_ == index_) m_.current_sent_local_reply_ = true;
+    bool from_encode = m_.encode_.active;
+    m_.defer([this, status, from_encode, body = std::move(body), headers = std::move(headers),
+              details = std::move(details)]() mutable {
+      m_.doLocalReply(index_, from_encode, status, std::move(body), std::move(headers),
+                      std::move(details));
+    });
+  }
+  void sendPreparedReply(HeaderMap headers, std::string body, std::string details) override {
+    if (m_.callback_depth_ > 0 && m_.current_filter_ == index_) m_.current_sent_local_reply_ = true;
+    bool from_encode = m_.encode_.active;
+    m_.defer([this, from_encode, body = std::move(body), headers = std::move(headers),
+              details = std::move(details)]() mutable {
+      int status = std::atoi(std::string(headers.get(":status").value_or("500")).c_str());
+      m_.doLocalReply(index_, from_encode, status, std::move(body), std::move(headers),
+                      std::move(details), true);
+    });
+  }
+  void resetStream(std::string details) override {
+    m_.defer([this, details = std::move(details)] { m_.doReset(details); });
+  }
+  StreamInfo& streamInfo() override { return m_.info_; }
+  HeaderMap* requestHeaders() override {
+    return m_.request_headers_ ? &*m_.request_headers_ : nullptr;
+  }
+  HeaderMap* requestTrailers() override {
+    return m_.request_trailers_ ? &*m_.request_trailers_ : nullptr;
+  }
+  HeaderMap* responseHeaders() override {
+    return m_.response_headers_ ? &*m_.response_headers_ : nullptr;
+  }
+  HeaderMap* responseTrailers() override {
+    return m_.response_trailers_ ? &*m_.response_trailers_ : nullptr;
+  }
+  std::string* requestBody() override { return bodyOf(m_.decode_); }
+  std::string* responseBody() override { return bodyOf(m_.encode_); }
+  bool responseHeadersSent() const override { return m_.response_headers_sent_; }
+
+ private:
+  std::string* bodyOf(Direction& dir) {
+    size_t pos = m_.positionOf(dir, index_);
+    if (pos == kNoFilter) return nullptr;
+    return &dir.slots[pos].data;
+  }
+  FilterManager& m_;
+  size_t index_;
+};
+
+FilterManager::FilterManager(std::vector<std::unique_ptr<StreamFilter>> filters,
+                             FilterChainSink& sink, StreamInfo& info, size_t buffer_limit)
+    : filters_(std::move(filters)), sink_(sink), info_(info), buffer_limit_(buffer_limit) {
+  decode_.encode = false;
+  encode_.encode = true;
+  for (size_t i = 0; i < filters_.size(); ++i) {
+    callbacks_.push_back(std::make_unique<Callbacks>(*this, i));
+    filters_[i]->setCallbacks(*callbacks_[i]);
+  }
+}
+
+FilterManager::~FilterManager() { finish(); }
+
+void FilterManager::defer(std::function<void()> fn) {
+  if (callback_depth_ > 0) {
+    deferred_.push_back(std::move(fn));
+  } else {
+    fn();
+  }
+}
+
+void FilterManager::runDeferred() {
+  while (callback_depth_ == 0 && !deferred_.empty()) {
+    auto fn = std::move(deferred_.front());
+    deferred_.erase(deferred_.begin());
+    fn();
+  }
+}
+
+size_t FilterManager::positionOf(const Direction& dir, size_t filter_index) const {
+  for (size_t p = 0; p < dir.order.size(); ++p) {
+    if (dir.order[p] == filter_index) return p;
+  }
+  return kNoFilter;
+}
+
+void FilterManager::start(Direction& dir, std::vector<size_t> order) {
+  dir.order = std::move(order);
+  dir.slots.assign(dir.order.size() + 1, Slot{});
+  dir.active = true;
+  dir.aborted = false;
+}
+
+// ------------------------------------------------------------------ entry points
+
+void FilterManager::decodeHeaders(HeaderMap headers, bool end_stream) {
+  if (reset_ || decode_.active) return;
+  head_request_ = headers.get(":method") == "HEAD";
+  request_headers_ = std::move(headers);
+  std::vector<size_t> order;
+  for (size_t i = 0; i < filters_.size(); ++i) order.push_back(i);
+  start(decode_, std::move(order));
+  Slot& s = decode_.slots[0];
+  s.headers_pending = true;
+  s.end_stream = end_stream;
+  pump(decode_, 0);
+}
+
+void FilterManager::decodeData(std::string_view data, bool end_stream) {
+  if (reset_ || !decode_.active || decode_.aborted) return;
+  Slot& s = decode_.slots[0];
+  if (s.end_stream) return;
+  s.data.append(data);
+  s.data_pending = true;
+  s.end_stream = end_stream;
+  pump(decode_, 0);
+}
+
+void FilterManager::decodeTrailers(HeaderMap trailers) {
+  if (reset_ || !decode_.active || decode_.aborted) return;
+  Slot& s = decode_.slots[0];
+  if (s.end_stream) return;
+  request_trailers_ = std::move(trailers);
+  s.trailers_pending = true;
+  s.end_stream = true;
+  pump(decode_, 0);
+}
+
+void FilterManager::encodeHeaders(HeaderMap headers, bool end_stream) {
+  if (reset_ || encode_.active) return;
+  response_headers_ = std::move(headers);
+  std::vector<size_t> order;
+  for (size_t i = filters_.size(); i-- > 0;) order.push_back(i);
+  start(encode_, std::move(order));
+  Slot& s = encode_.slots[0];
+  s.headers_pending = true;
+  s.end_stream = end_stream;
+  pump(encode_, 0);
+}
+
+void FilterManager::encodeData(std::string_view data, bool end_stream) {
+  if (reset_ || !encode_.active || encode_.aborted) return;
+  Slot& s = encode_.slots[0];
+  if (s.end_stream) return;
+  s.data.append(data);
+  s.data_pending = true;
+  s.end_stream = end_stream;
+  pump(encode_, 0);
+}
+
+void FilterManager::encodeTrailers(HeaderMap trailers) {
+  if (reset_ || !encode_.active || encode_.aborted) return;
+  Slot& s = encode_.slots[0];
+  if (s.end_stream) return;
+  response_trailers_ = std::move(trailers);
+  s.trailers_pending = true;
+  s.end_stream = true;
+  pump(encode_, 0);
+}
+
+void FilterManager::sendLocalReply(int status, std::string body, std::string details) {
+  if (reset_ || finished_) return;
+  defer([this, status, body = std::move(body), details = std::move(details)]() mutable {
+    doLocalReply(kNoFilter, encode_.active, status, std::move(body), HeaderMap(),
+                 std::move(details));
+  });
+}
+
+void FilterManager::markReset() {
+  reset_ = true;
+  info_.reset = true;
+}
+
+void FilterManager::finish() {
+  if (finished_) return;
+  finished_ = true;
+  for (auto& f : filters_) f->onLog();
+  for (auto& f : filters_) f->onDestroy();
+}
+
+// ------------------------------------------------------------------ iteration
+
+void FilterManager::pump(Direction& dir, size_t pos) {
+  for (size_t p = pos; p < dir.slots.size(); ++p) {
+    if (reset_ || dir.aborted) return;
+    if (p + 1 == dir.slots.size()) {
+      deliverToSink(dir);
+    } else {
+      processSlot(dir, p);
+    }
+  }
+}
+
+void FilterManager::enterCallback(size_t filter_index) {
+  ++callback_depth_;
+  current_filter_ = filter_index;
+  current_sent_local_reply_ = false;
+}
+
+void FilterManager::leaveCallback() {
+  --callback_depth_;
+  current_filter_.reset();
+}
+
+bool FilterManager::processSlot(Direction& dir, size_t pos) {
+  Slot& s = dir.slots[pos];
+  if (s.stop != Stop::None) return false;
+  size_t index = dir.order[pos];
+  StreamFilter& filter = *filters_[index];
+  auto next = [&]() -> Slot& { return dir.slots[pos + 1]; };
+
+  if (s.headers_pending) {
+    bool eos = s.end_stream && s.data.empty() && !s.trailers_pending;
+    s.headers_pending = false;
+    HeaderMap& headers = dir.encode ? *response_headers_ : *request_headers_;
+    enterCallback(index);
+    HeadersStatus st = dir.encode ? filter.encodeHeaders(headers, eos)
+                                  : filter.decodeHeaders(headers, eos);
+    bool replied = current_sent_local_reply_;
+    leaveCallback();
+    if (replied || st != HeadersStatus::Continue) {
+      s.stop = Stop::Headers;
+    } else {
+      s.headers_done = true;
+      next().headers_pending = true;
+      if (eos) {
+        next().end_stream = true;
+        s.end_passed = true;
+        s.data_pending = false;
+      }
+    }
+    runDeferred();
+    if (s.stop != Stop::None || reset_ || dir.aborted) {
+      if (s.stop == Stop::Headers && s.data.size() > buffer_limit_) overLimit(dir);
+      return false;
+    }
+  }
+
+  if (!s.headers_done) return false;
+
+  if (s.data_pending && !s.end_passed && (!s.data.empty() || (s.end_stream && !s.trailers_pending))) {
+    bool eos = s.end_stream && !s.trailers_pending;
+    s.data_pending = false;
+    enterCallback(index);
+    DataStatus st = dir.encode ? filter.encodeData(s.data, eos) : filter.decodeData(s.data, eos);
+    bool replied = current_sent_local_reply_;
+    leaveCallback();
+    if (replied) {
+      s.stop = Stop::Data;
+    } else if (st == DataStatus::Continue) {
+      next().data.append(s.data);
+      s.data.clear();
+      next().data_pending = true;
+      s.holding = false;
+      if (eos) {
+        next().end_stream = true;
+        s.end_passed = true;
+      }
+    } else if (st == DataStatus::StopIterationNoBuffer) {
+      s.data.clear();
+      if (eos) s.stop = Stop::Data;
+    } else {
+      s.holding = true;
+      if (eos) s.stop = Stop::Data;
+    }
+    runDeferred();
+    if (reset_ || dir.aborted) return false;
+    if (s.holding && s.data.size() > buffer_limit_) {
+      overLimit(dir);
+      return false;
+    }
+    if (s.stop != Stop::None) return false;
+  }
+
+  if (s.trailers_pending && s.stop == Stop::None) {
+    s.trailers_pending = false;
+    HeaderMap& trailers = dir.encode ? *response_trailers_ : *request_trailers_;
+    enterCallback(index);
+    TrailersStatus st =
+        dir.encode ? filter.encodeTrailers(trailers) : filter.decodeTrailers(trailers);
+    bool replied = current_sent_local_reply_;
+    leaveCallback();
+    if (replied || st != TrailersStatus::Continue) {
+      s.stop = Stop::Trailers;
+    } else {
+      if (!s.data.empty()) {
+        next().data.append(s.data);
+        s.data.clear();
+        next().data_pending = true;
+      }
+      s.holding = false;
+      next().trailers_pending = true;
+      next().end_stream = true;
+      s.end_passed = true;
+    }
+    runDeferred();
+  }
+  return !reset_ && !dir.aborted;
+}
+
+void FilterManager::deliverToSink(Direction& dir) {
+  Slot& s = dir.slots.back();
+  if (s.headers_pending) {
+    s.headers_pending = false;
+    s.headers_done = true;
+    bool eos = s.end_stream && s.data.empty() && !s.trailers_pending;
+    if (dir.encode) {
+      response_headers_sent_ = true;
+      if (auto st = response_headers_->get(":status")) info_.response_code = std::atoi(std::string(*st).c_str());
+      sink_.respondHeaders(*response_headers_, eos);
+    } else {
+      sink_.routeHeaders(*request_headers_, eos);
+    }
+    if (eos) {
+      s.end_passed = true;
+      s.data_pending = false;
+    }
+    if (reset_ || dir.aborted) return;
+  }
+  if (!s.headers_done) return;
+  if (s.data_pending && !s.end_passed) {
+    s.data_pending = false;
+    bool eos = s.end_stream && !s.trailers_pending;
+    if (!s.data.empty() || eos) {
+      std::string data = std::move(s.data);
+      s.data.clear();
+      if (eos) s.end_passed = true;
+      if (dir.encode) {
+        sink_.respondData(data, eos);
+      } else {
+        sink_.routeData(data, eos);
+      }
+      if (reset_ || dir.aborted) return;
+    }
+  }
+  if (s.trailers_pending) {
+    s.trailers_pending = false;
+    s.end_passed = true;
+    if (dir.encode) {
+      sink_.respondTrailers(*response_trailers_);
+    } else {
+      sink_.routeTrailers(*request_trailers_);
+    }
+  }
+}
+
+void FilterManager::resume(Direction& dir, size_t filter_index) {
+  if (reset_ || !dir.active || dir.aborted) return;
+  size_t pos = positionOf(dir, filter_index);
+  if (pos == kNoFilter) return;
+  Slot& s = dir.slots[pos];
+  Slot& next = dir.slots[pos + 1];
+  switch (s.stop) {
+    case Stop::None:
+      if (!s.holding) return;
+      [[fallthrough]];
+    case Stop::Data:
+      s.stop = Stop::None;
+      s.holding = false;
+      if (!s.data.empty() || (s.end_stream && !s.trailers_pending)) {
+        next.data.append(s.data);
+        s.data.clear();
+        next.data_pending = true;
+        if (s.end_stream && !s.trailers_pending) {
+          next.end_stream = true;
+          s.end_passed = true;
+        }
+      }
+      s.data_pending = false;
+      break;
+    case Stop::Headers:
+      s.stop = Stop::None;
+      s.headers_done = true;
+      next.headers_pending = true;
+      if (s.end_stream && s.data.empty() && !s.trailers_pending) {
+        next.end_stream = true;
+        s.end_passed = true;
+      } else {
+        s.data_pending = !s.data.empty();
+      }
+      break;
+    case Stop::Trailers:
+      s.stop = Stop::None;
+      if (!s.data.empty()) {
+        next.data.append(s.data);
+        s.data.clear();
+        next.data_pending = true;
+      }
+      next.trailers_pending = true;
+      next.end_stream = true;
+      s.end_passed = true;
+      break;
+  }
+  pump(dir, pos);
+}
+
+// ------------------------------------------------------------------ replies and resets
+
+void FilterManager::doLocalReply(size_t filter_index, bool from_encode, int status,
+                                 std::string body, HeaderMap headers, std::string details,
+                                 bool prepared) {
+  if (reset_ || finished_) return;
+  for (char& c : details) {
+    if (std::isspace(static_cast<unsigned char>(c))) c = '_';
+  }
+  info_.response_code_details = details;
+  if (prepared) {
+    if (head_request_) body.clear();
+  } else {
+    buildLocalReply(status, body, headers, head_request_);
+  }
+  local_reply_ = true;
+  if (decode_.active) decode_.aborted = true;
+  sink_.abortUpstream();
+  if (response_headers_sent_) {
+    doReset(details);
+    return;
+  }
+  if (from_encode || encode_.active || filter_index == kNoFilter) {
+    if (encode_.active || from_encode) {
+      // Too late for the filters: straight to the client.
+      encode_.aborted = true;
+      response_headers_ = std::move(headers);
+      response_trailers_.reset();
+      response_headers_sent_ = true;
+      info_.response_code = status;
+      sink_.respondHeaders(*response_headers_, body.empty());
+      if (!body.empty() && !reset_) sink_.respondData(body, true);
+      return;
+    }
+    filter_index = filters_.empty() ? kNoFilter : filters_.size() - 1;
+  }
+  std::vector<size_t> order;
+  if (filter_index != kNoFilter) {
+    // A prepared reply already passed this filter's response side.
+    size_t first = prepared ? filter_index : filter_index + 1;
+    for (size_t i = first; i-- > 0;) order.push_back(i);
+  }
+  response_headers_ = std::move(headers);
+  start(encode_, std::move(order));
+  Slot& s = encode_.slots[0];
+  s.headers_pending = true;
+  s.data = std::move(body);
+  s.data_pending = !s.data.empty();
+  s.end_stream = true;
+  pump(encode_, 0);
+}
+
+void FilterManager::doReset(const std::string& details) {
+  if (reset_ || finished_) return;
+  if (!details.empty() && info_.response_code_details.empty()) {
+    info_.response_code_details = details;
+  }
+  markReset();
+  sink_.abortUpstream();
+  sink_.resetDownstream(details);
+}
+
+void FilterManager::overLimit(Direction& dir) {
+  if (!dir.encode) {
+    doLocalReply(kNoFilter, false, 413, "Payload Too Large", HeaderMap(),
+                 "request_payload_too_large");
+  } else if (!response_headers_sent_) {
+    doLocalReply(kNoFilter, true, 500, "Internal Server Error", HeaderMap(),
+                 "response_payload_too_large");
+  } else {
+    doReset("response_payload_too_large");
+  }
+}
+
+}  // namespace meshwasm::gateway

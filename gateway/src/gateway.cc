@@ -1,0 +1,246 @@
+#include "meshwasm/gateway/gateway.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include "access_log.h"
+#include "admin.h"
+#include "plugin_chain.h"
+#include "session.h"
+#include "worker.h"
+
+namespace meshwasm::gateway {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+void Worker::adopt(tcp::socket socket) {
+  if (draining) {
+    error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  auto session = std::make_shared<Session>(*this, std::move(socket));
+  session->start();
+}
+
+void Worker::closeAll() {
+  std::vector<Session*> copy(sessions.begin(), sessions.end());
+  for (Session* s : copy) {
+    if (sessions.count(s)) s->abort();
+  }
+}
+
+void Worker::drain() {
+  draining = true;
+  std::vector<Session*> copy(sessions.begin(), sessions.end());
+  for (Session* s : copy) {
+    if (sessions.count(s)) s->drain();
+  }
+}
+
+namespace {
+
+Status bindAcceptor(tcp::acceptor& acceptor, const std::string& host, uint16_t port,
+                    const char* what) {
+  error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  auto fail = [&](const error_code& e) {
+    return Status::error(std::string("cannot listen on ") + host + ":" + std::to_string(port) +
+                         " (" + what + "): " + e.message());
+  };
+  if (ec) return fail(ec);
+  tcp::endpoint endpoint(address, port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) return fail(ec);
+  acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  acceptor.bind(endpoint, ec);
+  if (ec) return fail(ec);
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail(ec);
+  return Status::ok();
+}
+
+class GatewayImpl final : public Gateway {
+ public:
+  explicit GatewayImpl(GatewayConfig config)
+      : config_(std::move(config)),
+        http_stats_(stats_),
+        access_log_(stdout),
+        acceptor_(io_),
+        signals_(io_, SIGINT, SIGTERM),
+        flush_timer_(io_),
+        drain_timer_(io_) {}
+
+  Status init() {
+    int n = config_.workers > 0 ? config_.workers
+                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (!config_.plugins.empty()) {
+      auto chain = loadPluginChain(config_, stats_);
+      if (!chain) return chain.status();
+      chain_ = std::move(chain.value());
+    }
+    if (Status s = bindAcceptor(acceptor_, config_.listen_host, config_.listen_port, "listener");
+        !s) {
+      return s;
+    }
+    admin_ = std::make_unique<AdminServer>(io_, stats_, chain_.get(), [this] { stop(); },
+                                           &draining_);
+    if (Status s = admin_->bind(config_.admin_host, config_.admin_port); !s) return s;
+    for (int i = 0; i < n; ++i) {
+      workers_.push_back(std::make_unique<Worker>(i, config_, stats_, http_stats_,
+                                                  config_.access_log ? &access_log_ : nullptr));
+    }
+    stats_.gauge("server.concurrency").store(n);
+    return Status::ok();
+  }
+
+  uint16_t listenPort() const override { return acceptor_.local_endpoint().port(); }
+  uint16_t adminPort() const override { return admin_->port(); }
+
+  int run() override {
+    std::vector<std::thread> threads;
+    std::atomic<int> started{0};
+    for (auto& w : workers_) {
+      threads.emplace_back([this, &w, &started] {
+        if (chain_) chain_->startWorker(*w);
+        started.fetch_add(1);
+        auto guard = asio::make_work_guard(w->io);
+        w->io.run();
+        w->io.restart();
+        w->io.poll();  // completes the handlers of connections closed at shutdown
+        w->clusters.closeIdle();
+      });
+    }
+    while (started.load() < static_cast<int>(workers_.size())) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    stats_.gauge("server.live").store(1);
+    signals_.async_wait([this](const error_code& ec, int) {
+      if (!ec) beginShutdown();
+    });
+    accept();
+    admin_->start();
+    armFlush();
+    io_.run();
+    // Workers are idle (or the drain time ran out): plugins shut down on their threads.
+    for (auto& w : workers_) {
+      asio::post(w->io, [this, &w] {
+        w->closeAll();
+        if (chain_) chain_->stopWorker(*w);
+        w->filter_factories.clear();
+        w->io.stop();
+      });
+    }
+    for (auto& t : threads) t.join();
+    access_log_.flush();
+    std::fprintf(stderr, "meshwasm run: stopped\n");
+    return 0;
+  }
+
+  void stop() override {
+    asio::post(io_, [this] { beginShutdown(); });
+  }
+
+ private:
+  void accept() {
+    Worker& w = *workers_[next_worker_++ % workers_.size()];
+    acceptor_.async_accept(w.io, [this, &w](const error_code& ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      } else {
+        asio::post(w.io, [&w, s = std::make_shared<tcp::socket>(std::move(socket))]() mutable {
+          w.adopt(std::move(*s));
+        });
+      }
+      accept();
+    });
+  }
+
+  void armFlush() {
+    flush_timer_.expires_after(std::chrono::milliseconds(200));
+    flush_timer_.async_wait([this](const error_code& ec) {
+      if (ec) return;
+      access_log_.flush();
+      armFlush();
+    });
+  }
+
+  void beginShutdown() {
+    if (draining_.exchange(true)) return;
+    std::fprintf(stderr, "meshwasm run: draining (up to %lld ms)\n",
+                 static_cast<long long>(config_.drain_timeout.count()));
+    error_code ignored;
+    acceptor_.close(ignored);
+    signals_.cancel(ignored);
+    for (auto& w : workers_) {
+      asio::post(w->io, [&w] { w->drain(); });
+    }
+    drain_deadline_ = std::chrono::steady_clock::now() + config_.drain_timeout;
+    pollDrained();
+  }
+
+  void pollDrained() {
+    // Asks every worker how many connections it still has.
+    auto remaining = std::make_shared<std::atomic<size_t>>(0);
+    auto pending = std::make_shared<std::atomic<size_t>>(workers_.size());
+    for (auto& w : workers_) {
+      asio::post(w->io, [this, &w, remaining, pending] {
+        remaining->fetch_add(w->sessions.size());
+        if (pending->fetch_sub(1) == 1) {
+          asio::post(io_, [this, remaining] { onDrainPoll(remaining->load()); });
+        }
+      });
+    }
+  }
+
+  void onDrainPoll(size_t remaining) {
+    if (remaining == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
+      if (remaining) std::fprintf(stderr, "meshwasm run: %zu connections cut at drain timeout\n",
+                                  remaining);
+      flush_timer_.cancel();
+      admin_->close();
+      io_.stop();
+      return;
+    }
+    drain_timer_.expires_after(std::chrono::milliseconds(20));
+    drain_timer_.async_wait([this](const error_code& ec) {
+      if (!ec) pollDrained();
+    });
+  }
+
+  GatewayConfig config_;
+  Stats stats_;
+  HttpStats http_stats_;
+  AccessLog access_log_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  asio::steady_timer flush_timer_;
+  asio::steady_timer drain_timer_;
+  std::unique_ptr<PluginChain> chain_;
+  std::unique_ptr<AdminServer> admin_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  size_t next_worker_ = 0;
+  std::atomic<bool> draining_{false};
+  std::chrono::steady_clock::time_point drain_deadline_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Gateway>> Gateway::create(GatewayConfig config) {
+  if (Status s = finalizeConfig(&config); !s) return s;
+  auto gateway = std::make_unique<GatewayImpl>(std::move(config));
+  if (Status s = gateway->init(); !s) return s;
+  return std::unique_ptr<Gateway>(std::move(gateway));
+}
+
+}  // namespace meshwasm::gateway

@@ -1,0 +1,79 @@
+#include "meshwasm/gateway/header_map.h"
+
+#include <algorithm>
+
+namespace meshwasm::gateway {
+
+std::string toLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
+  for (const auto& [k, v] : entries_) {
+    if (equalsIgnoreCase(k, name)) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> HeaderMap::getJoined(std::string_view name) const {
+  std::optional<std::string> out;
+  for (const auto& [k, v] : entries_) {
+    if (!equalsIgnoreCase(k, name)) continue;
+    if (out) {
+      out->push_back(',');
+      out->append(v);
+    } else {
+      out = v;
+    }
+  }
+  return out;
+}
+
+void HeaderMap::add(std::string_view name, std::string_view value) {
+  entries_.emplace_back(toLower(name), std::string(value));
+}
+
+void HeaderMap::set(std::string_view name, std::string_view value) {
+  bool placed = false;
+  auto out = entries_.begin();
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (equalsIgnoreCase(it->first, name)) {
+      if (placed) continue;
+      it->second = std::string(value);
+      placed = true;
+    }
+    if (out != it) *out = std::move(*it);
+    ++out;
+  }
+  entries_.erase(out, entries_.end());
+  if (!placed) add(name, value);
+}
+
+size_t HeaderMap::remove(std::string_view name) {
+  size_t before = entries_.size();
+  std::erase_if(entries_, [&](const Entry& e) { return equalsIgnoreCase(e.first, name); });
+  return before - entries_.size();
+}
+
+size_t HeaderMap::byteSize() const {
+  size_t n = 0;
+  for (const auto& [k, v] : entries_) n += k.size() + v.size();
+  return n;
+}
+
+}  // namespace meshwasm::gateway

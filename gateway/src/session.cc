@@ -1,0 +1,336 @@
+#include "session.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include <ctime>
+#include <random>
+
+#include "active_stream.h"
+
+namespace meshwasm::gateway {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+std::string endpointText(const asio::ip::tcp::endpoint& ep) {
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+constexpr size_t kMaxPipelinedBytes = 1 << 20;
+
+}  // namespace
+
+Session::Session(Worker& worker, asio::ip::tcp::socket socket)
+    : worker_(worker),
+      socket_(std::move(socket)),
+      timer_(worker.io),
+      decoder_(MessageDecoder::forRequests(
+          *this, DecoderLimits{worker.config.max_request_headers_bytes,
+                               worker.config.max_request_body_bytes})) {
+  error_code ec;
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) local_address_ = endpointText(local);
+  auto remote = socket_.remote_endpoint(ec);
+  if (!ec) {
+    remote_address_ = endpointText(remote);
+    remote_ip_ = remote.address().to_string();
+  }
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  worker_.sessions.insert(this);
+  worker_.http_stats.cx_total.fetch_add(1, std::memory_order_relaxed);
+  worker_.http_stats.cx_active.fetch_add(1, std::memory_order_relaxed);
+}
+
+Session::~Session() {
+  worker_.sessions.erase(this);
+  worker_.http_stats.cx_active.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Session::start() {
+  arm(TimerKind::Idle);
+  startRead();
+}
+
+void Session::drain() {
+  if (!stream_ && !decoder_->started()) {
+    closeNow();
+  } else {
+    close_after_stream_ = true;
+  }
+}
+
+void Session::abort() {
+  auto self = shared_from_this();
+  if (stream_) {
+    stream_->downstreamDisconnected();
+    finishStream();
+  }
+  closeNow();
+}
+
+// ------------------------------------------------------------------ reading
+
+void Session::startRead() {
+  if (reading_ || closed_) return;
+  if (in_.size() > kMaxPipelinedBytes) return;  // resumed after the current stream
+  reading_ = true;
+  auto self = shared_from_this();
+  socket_.async_read_some(asio::buffer(read_buf_), [self](const error_code& ec, size_t n) {
+    self->reading_ = false;
+    self->onRead(ec, n);
+  });
+}
+
+void Session::onRead(const error_code& ec, size_t n) {
+  if (closed_) return;
+  if (ec) {
+    if (stream_ && !stream_done_pending_) {
+      // The client went away mid-stream: the stream ends (plugins see their end callbacks).
+      worker_.http_stats.rq_rx_reset.fetch_add(1, std::memory_order_relaxed);
+      stream_->downstreamDisconnected();
+      finishStream();
+    }
+    closeNow();
+    return;
+  }
+  in_.append(read_buf_.data(), n);
+  if (stream_ && !request_complete_) arm(TimerKind::StreamIdle);
+  parse();
+  startRead();
+}
+
+void Session::parse() {
+  while (!closed_ && !in_.empty() && !request_complete_ && !close_after_write_) {
+    size_t consumed = 0;
+    DecodeResult r = decoder_->feed(in_, &consumed);
+    in_.erase(0, consumed);
+    if (r != DecodeResult::Ok) {
+      protocolError(r);
+      return;
+    }
+    if (!stream_ && decoder_->started() && timer_kind_ != TimerKind::RequestHeaders) {
+      arm(TimerKind::RequestHeaders);
+    }
+    if (consumed == 0 || decoder_->complete()) break;
+  }
+}
+
+void Session::onHeaders(HeaderMap headers, bool end_stream) {
+  request_keep_alive_ = decoder_->keepAlive();
+  request_complete_ = end_stream;
+  if (end_stream) {
+    arm(TimerKind::None);
+  } else {
+    arm(TimerKind::StreamIdle);
+  }
+  if (auto expect = headers.get("expect"); expect && equalsIgnoreCase(*expect, "100-continue")) {
+    headers.remove("expect");
+    if (!end_stream) write("HTTP/1.1 100 Continue\r\n\r\n");
+  }
+  worker_.http_stats.rq_total.fetch_add(1, std::memory_order_relaxed);
+  worker_.http_stats.rq_active.fetch_add(1, std::memory_order_relaxed);
+  stream_ = std::make_unique<ActiveStream>(*this);
+  stream_->decodeHeaders(std::move(headers), end_stream);
+}
+
+void Session::onData(std::string_view data, bool end_stream) {
+  if (end_stream) {
+    request_complete_ = true;
+    arm(TimerKind::None);
+  }
+  if (stream_) stream_->decodeData(data, end_stream);
+}
+
+void Session::onTrailers(HeaderMap trailers) {
+  request_complete_ = true;
+  arm(TimerKind::None);
+  if (stream_) stream_->decodeTrailers(std::move(trailers));
+}
+
+void Session::protocolError(DecodeResult result) {
+  worker_.http_stats.cx_protocol_error.fetch_add(1, std::memory_order_relaxed);
+  int status = 400;
+  std::string_view body = "Bad Request";
+  if (result == DecodeResult::HeadersTooLarge) {
+    status = 431;
+    body = "Request Header Fields Too Large";
+  } else if (result == DecodeResult::BodyTooLarge) {
+    status = 413;
+    body = "Payload Too Large";
+  }
+  request_complete_ = true;  // nothing more is read from this connection
+  close_after_stream_ = true;
+  if (stream_ && !stream_done_pending_) {
+    stream_->codecError(status, std::string(body));
+    return;
+  }
+  if (stream_) return;
+  sendDirect(status, body, true);
+}
+
+void Session::sendDirect(int status, std::string_view body, bool close) {
+  HeaderMap headers;
+  headers.add(":status", std::to_string(status));
+  headers.add("content-length", std::to_string(body.size()));
+  headers.add("content-type", "text/plain");
+  std::string out = encodeResponseHead(headers, false, close);
+  out.append(body);
+  write(out);
+  worker_.http_stats.countResponse(status);
+  if (worker_.access_log) {
+    StreamInfo info;
+    info.start_time = std::chrono::system_clock::now();
+    info.start_steady = std::chrono::steady_clock::now();
+    info.downstream_local_address = local_address_;
+    info.downstream_remote_address = remote_address_;
+    info.response_code = status;
+    info.response_code_details = status == 408 ? "request_headers_timeout" : "http1.codec_error";
+    info.bytes_sent = body.size();
+    worker_.access_log->write(formatAccessLog(info, nullptr));
+  }
+  if (close) {
+    close_after_write_ = true;
+    flush();
+  }
+}
+
+// ------------------------------------------------------------------ writing
+
+void Session::write(std::string_view bytes) {
+  if (closed_) return;
+  out_.append(bytes);
+  flush();
+}
+
+void Session::flush() {
+  if (writing_ || closed_) return;
+  if (out_.empty()) {
+    if (close_after_write_) {
+      error_code ignored;
+      socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      // Let the client read the response before the connection goes (lingering close).
+      timer_kind_ = TimerKind::None;
+      timer_.expires_after(std::chrono::milliseconds(1000));
+      auto self = shared_from_this();
+      timer_.async_wait([self](const error_code&) { self->closeNow(); });
+    }
+    return;
+  }
+  writing_ = true;
+  write_buf_.swap(out_);
+  auto self = shared_from_this();
+  asio::async_write(socket_, asio::buffer(write_buf_), [self](const error_code& ec, size_t) {
+    self->writing_ = false;
+    self->write_buf_.clear();
+    if (ec) {
+      if (self->stream_ && !self->stream_done_pending_) {
+        self->stream_->downstreamDisconnected();
+        self->finishStream();
+      }
+      self->closeNow();
+      return;
+    }
+    self->flush();
+  });
+}
+
+void Session::responseComplete(bool close_connection) {
+  if (close_connection) close_after_stream_ = true;
+  if (stream_done_pending_) return;
+  stream_done_pending_ = true;
+  auto self = shared_from_this();
+  asio::post(worker_.io, [self] { self->finishStream(); });
+}
+
+void Session::resetStream() {
+  close_after_stream_ = true;
+  if (!stream_done_pending_) {
+    stream_done_pending_ = true;
+    auto self = shared_from_this();
+    asio::post(worker_.io, [self] { self->finishStream(); });
+  }
+  error_code ignored;
+  socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+  closeNow();
+}
+
+void Session::finishStream() {
+  stream_done_pending_ = false;
+  if (!stream_) return;
+  bool request_complete = request_complete_;
+  std::unique_ptr<ActiveStream> stream = std::move(stream_);
+  stream->finalize();
+  stream.reset();
+  worker_.http_stats.rq_active.fetch_sub(1, std::memory_order_relaxed);
+  if (closed_) return;
+  if (!request_complete || close_after_stream_ || !request_keep_alive_ || worker_.draining) {
+    close_after_write_ = true;
+    flush();
+    return;
+  }
+  decoder_->reset();
+  request_complete_ = false;
+  arm(TimerKind::Idle);
+  parse();
+  startRead();
+}
+
+void Session::closeNow() {
+  if (closed_) return;
+  closed_ = true;
+  timer_kind_ = TimerKind::None;
+  timer_.cancel();
+  error_code ignored;
+  socket_.close(ignored);
+}
+
+// ------------------------------------------------------------------ timers
+
+void Session::arm(TimerKind kind) {
+  timer_kind_ = kind;
+  std::chrono::milliseconds d{0};
+  switch (kind) {
+    case TimerKind::None: timer_.cancel(); return;
+    case TimerKind::Idle: d = worker_.config.idle_timeout; break;
+    case TimerKind::RequestHeaders: d = worker_.config.request_headers_timeout; break;
+    case TimerKind::StreamIdle: d = worker_.config.stream_idle_timeout; break;
+  }
+  if (d.count() <= 0) {
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_after(d);
+  auto self = shared_from_this();
+  timer_.async_wait([self, kind](const error_code& ec) {
+    if (ec || self->closed_ || self->timer_kind_ != kind) return;
+    if (self->timer_.expiry() > std::chrono::steady_clock::now()) return;
+    self->onTimer(kind);
+  });
+}
+
+void Session::onTimer(TimerKind kind) {
+  timer_kind_ = TimerKind::None;
+  switch (kind) {
+    case TimerKind::None: return;
+    case TimerKind::Idle:
+      if (!stream_ && !decoder_->started()) closeNow();
+      return;
+    case TimerKind::RequestHeaders:
+      if (stream_) return;
+      worker_.http_stats.rq_timeout.fetch_add(1, std::memory_order_relaxed);
+      sendDirect(408, "request timeout", true);
+      return;
+    case TimerKind::StreamIdle:
+      if (!stream_ || request_complete_) return;
+      worker_.http_stats.rq_timeout.fetch_add(1, std::memory_order_relaxed);
+      request_complete_ = true;
+      close_after_stream_ = true;
+      stream_->streamIdleTimeout();
+      return;
+  }
+}
+
+}  // namespace meshwasm::gateway

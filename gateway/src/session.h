@@ -1,0 +1,81 @@
+// One downstream HTTP/1.1 connection: reads and decodes requests one at a time (pipelined bytes
+// wait), runs each through the filter chain and the router, writes responses in order.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "http_codec.h"
+#include "worker.h"
+
+namespace meshwasm::gateway {
+
+class ActiveStream;
+
+class Session : public std::enable_shared_from_this<Session>, public MessageCallbacks {
+ public:
+  Session(Worker& worker, boost::asio::ip::tcp::socket socket);
+  ~Session() override;
+  void start();
+  // Graceful drain: close when idle, or after the current response.
+  void drain();
+  // Ends the current stream as a reset and closes the connection now.
+  void abort();
+
+  // From the active stream.
+  void write(std::string_view bytes);
+  void responseComplete(bool close_connection);
+  void resetStream();
+  Worker& worker() { return worker_; }
+  const std::string& localAddress() const { return local_address_; }
+  const std::string& remoteAddress() const { return remote_address_; }
+  const std::string& remoteIp() const { return remote_ip_; }
+  bool requestComplete() const { return request_complete_; }
+  bool keepAlive() const { return request_keep_alive_; }
+
+  // MessageCallbacks (request side)
+  void onHeaders(HeaderMap headers, bool end_stream) override;
+  void onData(std::string_view data, bool end_stream) override;
+  void onTrailers(HeaderMap trailers) override;
+
+ private:
+  enum class TimerKind { None, Idle, RequestHeaders, StreamIdle };
+  void startRead();
+  void onRead(const boost::system::error_code& ec, size_t n);
+  void parse();
+  void protocolError(DecodeResult result);
+  void sendDirect(int status, std::string_view body, bool close);
+  void flush();
+  void arm(TimerKind kind);
+  void onTimer(TimerKind kind);
+  void finishStream();
+  void closeNow();
+
+  Worker& worker_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  TimerKind timer_kind_ = TimerKind::None;
+  std::unique_ptr<MessageDecoder> decoder_;
+  std::unique_ptr<ActiveStream> stream_;
+  std::string local_address_;
+  std::string remote_address_;
+  std::string remote_ip_;
+  std::array<char, 16384> read_buf_{};
+  std::string in_;
+  std::string out_;
+  std::string write_buf_;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool close_after_write_ = false;
+  bool closed_ = false;
+  bool request_complete_ = false;
+  bool stream_done_pending_ = false;
+  bool close_after_stream_ = false;
+  bool request_keep_alive_ = true;
+};
+
+}  // namespace meshwasm::gateway

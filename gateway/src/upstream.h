@@ -1,0 +1,81 @@
+// Upstream clusters of one worker: a connection pool per cluster and one request at a time per
+// connection (HTTP/1.1), plus the built-in httpbin reached by direct dispatch.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "meshwasm/gateway/config.h"
+#include "meshwasm/gateway/header_map.h"
+#include "stats.h"
+
+namespace meshwasm::gateway {
+
+enum class UpstreamFailure {
+  ConnectFailure,  // UF: refused, unreachable or connect timeout
+  Reset,           // UC: the connection closed or failed mid-exchange
+  Timeout,         // UT: no complete response within the cluster timeout
+};
+
+class UpstreamCallbacks {
+ public:
+  virtual ~UpstreamCallbacks() = default;
+  virtual void onUpstreamHeaders(HeaderMap headers, bool end_stream) = 0;
+  virtual void onUpstreamData(std::string_view data, bool end_stream) = 0;
+  virtual void onUpstreamTrailers(HeaderMap trailers) = 0;
+  // Called at most once, and never after the response completed.
+  virtual void onUpstreamFailure(UpstreamFailure failure, bool headers_received) = 0;
+};
+
+// One request to a cluster. Callbacks arrive asynchronously on the worker's thread; after
+// cancel() none arrive.
+class UpstreamRequest {
+ public:
+  virtual ~UpstreamRequest() = default;
+  virtual void sendHeaders(const HeaderMap& headers, bool end_stream) = 0;
+  virtual void sendData(std::string_view data, bool end_stream) = 0;
+  virtual void sendTrailers(const HeaderMap& trailers) = 0;
+  virtual void cancel() = 0;
+  virtual std::string upstreamHost() const = 0;  // "127.0.0.1:8000" or "httpbin"
+};
+
+struct UpstreamContext {
+  std::string origin;  // downstream client IP (httpbin's "origin")
+};
+
+class ClusterManager {
+ public:
+  ClusterManager(boost::asio::io_context& io, const GatewayConfig& config, Stats& stats);
+  ~ClusterManager();
+
+  const ClusterConfig* cluster(std::string_view name) const;
+  // nullptr when the cluster is unknown.
+  std::shared_ptr<UpstreamRequest> newRequest(std::string_view cluster,
+                                              UpstreamCallbacks& callbacks,
+                                              const UpstreamContext& context);
+
+  // Pooled idle connections.
+  struct Pool;
+  void release(const std::string& cluster, boost::asio::ip::tcp::socket socket);
+  bool takeIdle(const std::string& cluster, boost::asio::ip::tcp::socket* socket);
+  void closeIdle();
+
+  boost::asio::io_context& io() { return io_; }
+  Stats& stats() { return stats_; }
+
+ private:
+  boost::asio::io_context& io_;
+  const GatewayConfig& config_;
+  Stats& stats_;
+  std::map<std::string, std::deque<boost::asio::ip::tcp::socket>, std::less<>> idle_;
+  std::map<std::string, boost::asio::ip::tcp::endpoint, std::less<>> endpoints_;
+};
+
+}  // namespace meshwasm::gateway

@@ -1,0 +1,245 @@
+#include "filter_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace meshwasm::gateway {
+namespace {
+
+// Records what leaves the chain on both sides.
+struct RecordingSink : FilterChainSink {
+  std::vector<std::string> events;
+  void routeHeaders(HeaderMap& h, bool eos) override {
+    events.push_back("route headers " + std::string(h.get(":path").value_or("")) +
+                     (eos ? " eos" : ""));
+  }
+  void routeData(std::string& d, bool eos) override {
+    events.push_back("route data '" + d + "'" + (eos ? " eos" : ""));
+  }
+  void routeTrailers(HeaderMap&) override { events.push_back("route trailers"); }
+  void respondHeaders(HeaderMap& h, bool eos) override {
+    std::string line = "respond " + std::string(h.get(":status").value_or(""));
+    for (const auto& [k, v] : h.entries()) {
+      if (k[0] != ':') line += " " + k + "=" + v;
+    }
+    events.push_back(line + (eos ? " eos" : ""));
+  }
+  void respondData(std::string& d, bool eos) override {
+    events.push_back("respond data '" + d + "'" + (eos ? " eos" : ""));
+  }
+  void respondTrailers(HeaderMap&) override { events.push_back("respond trailers"); }
+  void abortUpstream() override { events.push_back("abort upstream"); }
+  void resetDownstream(const std::string& d) override { events.push_back("reset " + d); }
+};
+
+// A filter whose callbacks are lambdas; records its calls into a shared log.
+struct ScriptFilter : StreamFilter {
+  std::string name;
+  std::vector<std::string>* log;
+  std::function<HeadersStatus(ScriptFilter&, HeaderMap&, bool)> on_request_headers;
+  std::function<DataStatus(ScriptFilter&, std::string&, bool)> on_request_data;
+  std::function<HeadersStatus(ScriptFilter&, HeaderMap&, bool)> on_response_headers;
+
+  HeadersStatus decodeHeaders(HeaderMap& h, bool eos) override {
+    log->push_back(name + " decodeHeaders" + (eos ? " eos" : ""));
+    return on_request_headers ? on_request_headers(*this, h, eos) : HeadersStatus::Continue;
+  }
+  DataStatus decodeData(std::string& d, bool eos) override {
+    log->push_back(name + " decodeData '" + d + "'" + (eos ? " eos" : ""));
+    return on_request_data ? on_request_data(*this, d, eos) : DataStatus::Continue;
+  }
+  HeadersStatus encodeHeaders(HeaderMap& h, bool eos) override {
+    log->push_back(name + " encodeHeaders " + std::string(h.get(":status").value_or("")) +
+                   (eos ? " eos" : ""));
+    return on_response_headers ? on_response_headers(*this, h, eos) : HeadersStatus::Continue;
+  }
+  DataStatus encodeData(std::string& d, bool eos) override {
+    log->push_back(name + " encodeData '" + d + "'" + (eos ? " eos" : ""));
+    return DataStatus::Continue;
+  }
+  void onLog() override { log->push_back(name + " log"); }
+  void onDestroy() override { log->push_back(name + " destroy"); }
+  FilterCallbacks& cb() { return *callbacks_; }
+};
+
+HeaderMap request(std::string path) {
+  HeaderMap h;
+  h.add(":authority", "example");
+  h.add(":path", path);
+  h.add(":method", "GET");
+  return h;
+}
+
+HeaderMap response(int status) {
+  HeaderMap h;
+  h.add(":status", std::to_string(status));
+  return h;
+}
+
+struct Chain {
+  RecordingSink sink;
+  StreamInfo info;
+  std::vector<ScriptFilter*> filters;
+  std::unique_ptr<FilterManager> fm;
+  explicit Chain(int n, size_t limit = 1 << 20) {
+    std::vector<std::unique_ptr<StreamFilter>> owned;
+    for (int i = 0; i < n; ++i) {
+      auto f = std::make_unique<ScriptFilter>();
+      f->name = "f" + std::to_string(i);
+      f->log = &sink.events;
+      filters.push_back(f.get());
+      owned.push_back(std::move(f));
+    }
+    fm = std::make_unique<FilterManager>(std::move(owned), sink, info, limit);
+  }
+};
+
+TEST(FilterManager, PassesRequestThroughFiltersInOrderAndResponseInReverse) {
+  Chain c(2);
+  c.fm->decodeHeaders(request("/a"), false);
+  c.fm->decodeData("hello", true);
+  c.fm->encodeHeaders(response(200), false);
+  c.fm->encodeData("ok", true);
+  c.fm->finish();
+  std::vector<std::string> want = {
+      "f0 decodeHeaders",        "f1 decodeHeaders",       "route headers /a",
+      "f0 decodeData 'hello' eos", "f1 decodeData 'hello' eos", "route data 'hello' eos",
+      "f1 encodeHeaders 200",    "f0 encodeHeaders 200",   "respond 200",
+      "f1 encodeData 'ok' eos",  "f0 encodeData 'ok' eos", "respond data 'ok' eos",
+      "f0 log",                  "f1 log",                 "f0 destroy",
+      "f1 destroy"};
+  EXPECT_EQ(c.sink.events, want);
+  EXPECT_EQ(c.info.response_code, 200);
+}
+
+TEST(FilterManager, HeaderStopHoldsBodyUntilContinueThenDeliversItToTheSameFilter) {
+  Chain c(2);
+  c.filters[0]->on_request_headers = [](ScriptFilter&, HeaderMap&, bool) {
+    return HeadersStatus::StopAllIterationAndWatermark;
+  };
+  c.fm->decodeHeaders(request("/p"), false);
+  c.fm->decodeData("ab", false);
+  c.fm->decodeData("cd", true);
+  EXPECT_EQ(c.sink.events, (std::vector<std::string>{"f0 decodeHeaders"}));
+  c.filters[0]->cb().continueDecoding();
+  std::vector<std::string> want = {"f0 decodeHeaders",          "f1 decodeHeaders",
+                                   "route headers /p",          "f0 decodeData 'abcd' eos",
+                                   "f1 decodeData 'abcd' eos",  "route data 'abcd' eos"};
+  EXPECT_EQ(c.sink.events, want);
+}
+
+TEST(FilterManager, BodyBufferingOffersTheAccumulatedBody) {
+  Chain c(1);
+  c.filters[0]->on_request_data = [](ScriptFilter&, std::string& d, bool eos) {
+    if (!eos) return DataStatus::StopIterationAndBuffer;
+    d = "[" + d + "]";
+    return DataStatus::Continue;
+  };
+  c.fm->decodeHeaders(request("/b"), false);
+  c.fm->decodeData("x", false);
+  c.fm->decodeData("y", false);
+  c.fm->decodeData("z", true);
+  std::vector<std::string> want = {"f0 decodeHeaders",       "route headers /b",
+                                   "f0 decodeData 'x'",      "f0 decodeData 'xy'",
+                                   "f0 decodeData 'xyz' eos", "route data '[xyz]' eos"};
+  EXPECT_EQ(c.sink.events, want);
+}
+
+TEST(FilterManager, LocalReplyFromRequestHeadersRunsThroughThatFilterAndEarlierOnes) {
+  Chain c(3);
+  c.filters[1]->on_request_headers = [](ScriptFilter& f, HeaderMap&, bool) {
+    f.cb().sendLocalReply(403, "denied\n", HeaderMap(), "my details");
+    return HeadersStatus::Continue;  // overridden: the reply wins
+  };
+  c.fm->decodeHeaders(request("/d"), true);
+  std::vector<std::string> want = {
+      "f0 decodeHeaders eos", "f1 decodeHeaders eos", "abort upstream",
+      "f1 encodeHeaders 403",  "f0 encodeHeaders 403",
+      "respond 403 content-length=7 content-type=text/plain",
+      "f1 encodeData 'denied\n' eos", "f0 encodeData 'denied\n' eos",
+      "respond data 'denied\n' eos"};
+  EXPECT_EQ(c.sink.events, want);
+  EXPECT_EQ(c.info.response_code_details, "my_details");
+  EXPECT_EQ(c.info.response_code, 403);
+}
+
+TEST(FilterManager, PreparedReplySkipsTheSendingFiltersOwnResponseSide) {
+  Chain c(2);
+  c.filters[1]->on_request_headers = [](ScriptFilter& f, HeaderMap&, bool) {
+    HeaderMap h;
+    h.add(":status", "503");
+    f.cb().sendPreparedReply(std::move(h), "", "wasm_fail_stream");
+    return HeadersStatus::StopAllIterationAndWatermark;
+  };
+  c.fm->decodeHeaders(request("/f"), true);
+  std::vector<std::string> want = {"f0 decodeHeaders eos", "f1 decodeHeaders eos",
+                                   "abort upstream", "f0 encodeHeaders 503 eos", "respond 503 eos"};
+  EXPECT_EQ(c.sink.events, want);
+  EXPECT_EQ(c.info.response_code_details, "wasm_fail_stream");
+}
+
+TEST(FilterManager, LocalReplyFromResponseHeadersGoesStraightDownstream) {
+  Chain c(2);
+  c.filters[0]->on_response_headers = [](ScriptFilter& f, HeaderMap&, bool) {
+    f.cb().sendLocalReply(500, "", HeaderMap(), "replaced");
+    return HeadersStatus::Continue;
+  };
+  c.fm->decodeHeaders(request("/r"), true);
+  c.fm->encodeHeaders(response(200), false);
+  c.fm->encodeData("upstream body", true);
+  std::vector<std::string> want = {"f0 decodeHeaders eos", "f1 decodeHeaders eos",
+                                   "route headers /r eos", "f1 encodeHeaders 200",
+                                   "f0 encodeHeaders 200", "abort upstream",
+                                   "respond 500 eos"};
+  EXPECT_EQ(c.sink.events, want);
+}
+
+TEST(FilterManager, BufferOverLimitOnRequestAnswers413) {
+  Chain c(1, 4);
+  c.filters[0]->on_request_data = [](ScriptFilter&, std::string&, bool) {
+    return DataStatus::StopIterationAndBuffer;
+  };
+  c.fm->decodeHeaders(request("/big"), false);
+  c.fm->decodeData("12345", false);
+  ASSERT_GE(c.sink.events.size(), 2u);
+  EXPECT_EQ(c.info.response_code, 413);
+  EXPECT_EQ(c.info.response_code_details, "request_payload_too_large");
+  EXPECT_EQ(c.sink.events.back(), "respond data 'Payload Too Large' eos");
+}
+
+TEST(FilterManager, ResetSkipsRemainingCallbacksButStillLogsAndDestroys) {
+  Chain c(1);
+  c.fm->decodeHeaders(request("/x"), false);
+  c.fm->markReset();
+  c.fm->decodeData("late", true);
+  c.fm->finish();
+  std::vector<std::string> want = {"f0 decodeHeaders", "route headers /x", "f0 log",
+                                   "f0 destroy"};
+  EXPECT_EQ(c.sink.events, want);
+}
+
+TEST(FilterManager, ContinueCalledInsideTheCallbackTakesEffectAfterItReturns) {
+  Chain c(1);
+  c.filters[0]->on_request_headers = [](ScriptFilter& f, HeaderMap&, bool) {
+    f.cb().continueDecoding();
+    return HeadersStatus::StopAllIterationAndWatermark;
+  };
+  c.fm->decodeHeaders(request("/c"), true);
+  std::vector<std::string> want = {"f0 decodeHeaders eos", "route headers /c eos"};
+  EXPECT_EQ(c.sink.events, want);
+}
+
+TEST(LocalReply, EmptyBodyDropsContentTypeAndLength) {
+  std::string body;
+  HeaderMap h;
+  h.add("Content-Type", "application/json");
+  h.add("x-a", "1");
+  buildLocalReply(401, body, h, false);
+  EXPECT_EQ(h.entries(), (std::vector<HeaderMap::Entry>{{":status", "401"}, {"x-a", "1"}}));
+}
+
+}  // namespace
+}  // namespace meshwasm::gateway
