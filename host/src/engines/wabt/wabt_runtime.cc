@@ -196,8 +196,8 @@ struct Instance::Impl {
   wabt::Result callHost(size_t index, const wi::FuncType& type, const wi::Values& args,
                         wi::Values& out, wi::Trap::Ptr* out_trap) {
     constexpr size_t kInline = 16;
-    uint64_t inline_args[kInline] = {};
-    uint64_t inline_results[kInline] = {};
+    uint64_t inline_args[kInline];  // only the slots in use are written
+    uint64_t inline_results[kInline];
     std::vector<uint64_t> heap_args;
     std::vector<uint64_t> heap_results;
     uint64_t* a = inline_args;
@@ -210,9 +210,10 @@ struct Instance::Impl {
       heap_results.resize(type.results.size());
       r = heap_results.data();
     }
-    for (size_t i = 0; i < type.params.size() && i < args.size(); ++i) {
-      a[i] = toSlot(type.params[i], args[i]);
+    for (size_t i = 0; i < type.params.size(); ++i) {
+      a[i] = i < args.size() ? toSlot(type.params[i], args[i]) : 0;
     }
+    for (size_t i = 0; i < type.results.size(); ++i) r[i] = 0;
     std::string trap;
     if (!functions[index](a, r, &trap)) {
       *out_trap = wi::Trap::New(store, trap);
