@@ -104,6 +104,7 @@ PluginVm::~PluginVm() {
     poster_->embedder = nullptr;
   }
   shutdown();
+  if (instance_) instance_->detachOwner();
 }
 
 void PluginVm::maybeReload() {
@@ -112,16 +113,14 @@ void PluginVm::maybeReload() {
   auto now = std::chrono::steady_clock::now();
   if (failed_at_ == std::chrono::steady_clock::time_point{}) failed_at_ = now;
   if (now - failed_at_ < plugin_->config().reload_backoff) return;
-  auto old = instance_;
+  std::shared_ptr<WasmInstance> old = instance_;
   if (start()) {
     ++reload_count_;
     failed_at_ = {};
   } else {
-    failed_at_ = now;
-    if (!instance_ || instance_ != old) {
-      // The new VM failed to start: keep it (failed) so requests stay fail-closed.
-    }
+    failed_at_ = now;  // the new VM failed too: requests stay fail-closed until the next try
   }
+  if (old && old != instance_) old->detachOwner();
 }
 
 std::unique_ptr<HttpStream> PluginVm::newStream(StreamCallbacks* callbacks) {

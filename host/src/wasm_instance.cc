@@ -267,18 +267,22 @@ void appendPart(std::string& out, std::string_view part) {
 void WasmInstance::guestLog(abi::LogLevel level, std::string_view message) {
   if (static_cast<uint32_t>(level) < static_cast<uint32_t>(plugin_->logLevel())) return;
   const auto& cfg = config();
-  std::string prefix;
-  if (phase_ == Phase::Normal && effective_ != nullptr) {
-    if (effective_->root_id != 0) appendPart(prefix, cfg.name);
-    appendPart(prefix, cfg.root_id);
-    appendPart(prefix, cfg.vm_id);
+  if (!prefixes_ready_) {
+    appendPart(stream_prefix_, cfg.name);
+    appendPart(stream_prefix_, cfg.root_id);
+    appendPart(stream_prefix_, cfg.vm_id);
+    appendPart(root_prefix_, cfg.root_id);
+    appendPart(root_prefix_, cfg.vm_id);
+    prefixes_ready_ = true;
   }
   LogRecord record;
   record.level = level;
   record.plugin_name = cfg.name;
   record.root_id = cfg.root_id;
   record.vm_id = cfg.vm_id;
-  record.prefix = prefix;
+  if (phase_ == Phase::Normal && effective_ != nullptr) {
+    record.prefix = effective_->root_id != 0 ? stream_prefix_ : root_prefix_;
+  }
   record.message = message;
   embedder_->log(record);
 }

@@ -114,6 +114,8 @@ class WasmInstance {
   SharedState& shared() { return *shared_; }
   Embedder& embedder() { return *embedder_; }
   PluginVm* owner() const { return owner_; }
+  // The PluginVm is going away (streams may still hold this instance).
+  void detachOwner() { owner_ = nullptr; }
   const GuestExports& exports() const { return exports_; }
   AbiVersion abi() const { return plugin_->abiVersion(); }
 
@@ -208,6 +210,9 @@ class WasmInstance {
   std::string status_message_;
   std::chrono::milliseconds tick_period_{0};
   bool root_delete_pending_ = false;
+
+  bool prefixes_ready_ = false;
+  std::string stream_prefix_, root_prefix_;  // Envoy's log prefixes (reference 9.2)
 
   uint32_t next_metric_id_[3] = {0, 1, 2};
   std::map<uint32_t, SharedState::Metric*> metric_ids_;
