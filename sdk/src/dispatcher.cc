@@ -10,7 +10,6 @@
 #include "exports.h"
 #include "imports.h"
 #include "meshwasm/sdk/log.h"
-#include "meshwasm/sdk/properties.h"
 #include "meshwasm/sdk/registration.h"
 
 namespace meshwasm::sdk {
@@ -119,7 +118,13 @@ struct Dispatcher {
   static void createRoot(uint32_t id) {
     // The host lets root context creation read plugin_root_id; absent means "".
     std::string root_id;
-    if (auto value = getProperty({"plugin_root_id"})) root_id = value->toString();
+    char* data = nullptr;
+    size_t size = 0;
+    constexpr std::string_view kRootIdPath = "plugin_root_id";
+    const uint32_t status =
+        proxy_get_property(kRootIdPath.data(), kRootIdPath.size(), &data, &size);
+    const HostBuffer value(data, size);  // freed whatever the status
+    if (status == 0) root_id.assign(value.view());
     const Registration* registration = findRegistration(root_id);
     RootContext* context = (registration != nullptr && registration->root != nullptr)
                                ? registration->root(id, root_id).release()
@@ -132,7 +137,7 @@ struct Dispatcher {
   static void createChild(uint32_t id, uint32_t parent_id) {
     RootContext* parent = root(parent_id);
     if (parent == nullptr) {
-      logError("meshwasm sdk: a stream context names an unknown root context");
+      logError("meshwasm sdk: unknown root context");
       return;
     }
     const Registration* registration = parent->registration_;

@@ -94,7 +94,7 @@ void hostContractViolation(std::string_view call, WasmResult status) {
   message += call;
   message += " answered ";
   message += toDecimal(static_cast<uint32_t>(status));
-  message += ", which the host contract does not allow";
+  message += ": broken host contract";
   fatal(message);
 }
 
