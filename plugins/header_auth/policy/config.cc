@@ -7,6 +7,7 @@
 // Written for small guest code (header_auth.wasm has a 40 KiB budget): the JSON path is a stack
 // of segments kept in the reader and rendered only when an error is reported; field lists are
 // data; readers return bool after recording the first error.
+#include <cstdlib>
 #include <cstring>
 
 #include "json_reader.h"
@@ -206,6 +207,7 @@ class ConfigReader {
   const JsonDocument& doc_;
   PolicyData& data_;
   std::string error_;
+  uint32_t next_response_ = 1;
   Segment path_[kMaxJsonDepth + 2];
   uint32_t depth_ = 0;
 };
@@ -444,12 +446,15 @@ bool ConfigReader::readRuleSet(const JsonNode& object, RuleSet& out) {
     }
   }
   if (const JsonNode* response = member(object, "deny_response")) {
-    DenyResponse parsed = defaultConfiguredResponse();
+    // The top level owns responses[0]; each route with a deny_response the next slot (counted
+    // by readConfig before any route is read).
+    if (&out != &data_.top) out.response = next_response_++;
+    if (out.response >= data_.response_count) std::abort();  // counting bug, not input
+    DenyResponse& parsed = data_.responses[out.response];
+    parsed = defaultConfiguredResponse();
     enter("deny_response");
     if (!readResponse(*response, parsed)) return false;
     leave();
-    out.response = uint32_t(data_.responses.size());
-    data_.responses.push_back(std::move(parsed));
   }
   return true;
 }
@@ -514,9 +519,16 @@ bool ConfigReader::readConfig() {
     return fail("must match [A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
   }
   data_.stat_prefix = std::string(prefix);
-  data_.responses.push_back(defaultConfiguredResponse());
+  const JsonNode* routes = member(root, "routes");
+  data_.response_count = 1;
+  if (routes != nullptr && routes->type == JsonType::Array) {
+    for (const JsonNode* route = first(*routes); route != nullptr; route = next(*route)) {
+      if (member(*route, "deny_response") != nullptr) ++data_.response_count;
+    }
+  }
+  data_.responses = std::make_unique<DenyResponse[]>(data_.response_count);
+  data_.responses[0] = defaultConfiguredResponse();
   if (!readRuleSet(root, data_.top)) return false;
-  const JsonNode* routes = nullptr;
   if (!readArray(root, "routes", true, routes)) return false;
   if (routes != nullptr) {
     enter("routes");
@@ -530,9 +542,7 @@ bool ConfigReader::readConfig() {
     }
     leave();
   }
-  data_.allowed_counter = data_.stat_prefix + ".allowed";
-  data_.denied_counter = data_.stat_prefix + ".denied";
-  data_.dry_run_denied_counter = data_.stat_prefix + ".dry_run_denied";
+  setOutcomeCounters(data_);
   assignCounters();
   return true;
 }

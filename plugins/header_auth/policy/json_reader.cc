@@ -1,5 +1,7 @@
 #include "json_reader.h"
 
+#include <cstring>
+
 #include "text.h"
 
 namespace meshwasm::header_auth {
@@ -67,7 +69,10 @@ class JsonParser {
   }
 
   bool parseLiteral(uint32_t index, std::string_view word, JsonType type, bool value) {
-    if (text_.substr(pos_, word.size()) != word) return fail("expected a value");
+    if (text_.size() - pos_ < word.size() ||
+        std::memcmp(text_.data() + pos_, word.data(), word.size()) != 0) {
+      return fail("expected a value");
+    }
     pos_ += word.size();
     doc_.nodes_[index].type = type;
     doc_.nodes_[index].boolean = value;
@@ -169,8 +174,6 @@ class JsonParser {
     }
     JsonNode& node = doc_.nodes_[index];
     node.type = JsonType::Number;
-    node.text = JsonText{uint32_t(doc_.strings_.size()), uint32_t(pos_ - start)};
-    doc_.strings_.append(text_.substr(start, pos_ - start));
     if (integral) {
       // Accumulate the magnitude; give up (not an integer) past int64_t's range.
       uint64_t magnitude = 0;

@@ -42,7 +42,7 @@ struct JsonNode {
   uint32_t next_sibling = kNoJsonNode;
   uint32_t child_count = 0;
   JsonText key;   // member name, for children of an Object
-  JsonText text;  // decoded value of a String; the literal of a Number
+  JsonText text;  // decoded value of a String
 };
 
 class JsonDocument {
@@ -60,7 +60,7 @@ class JsonDocument {
  private:
   friend class JsonParser;
   std::string_view slice(JsonText text) const {
-    return std::string_view(strings_).substr(text.offset, text.size);
+    return std::string_view(strings_.data() + text.offset, text.size);  // set by the parser
   }
   PodArray<JsonNode> nodes_;
   std::string strings_;  // every decoded key and string, back to back

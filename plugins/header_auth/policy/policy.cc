@@ -77,25 +77,35 @@ Value subjectValue(const PolicyData& data, const Condition& condition,
   return Value{};
 }
 
+// `a` equals `b`, ASCII case-insensitively when `fold`.
+bool same(const char* a, std::string_view b, bool fold) {
+  for (size_t i = 0; i < b.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (fold) {
+      x = asciiLower(x);
+      y = asciiLower(y);
+    }
+    if (x != y) return false;
+  }
+  return true;
+}
+
 bool stringMatches(const PolicyData& data, const Condition& condition,
                    const MatchValue& expected, std::string_view actual) {
   const std::string_view want = data.view(expected.text);
   const bool fold = condition.ignore_case;
+  if (actual.size() < want.size()) return false;
+  const size_t slack = actual.size() - want.size();
   switch (condition.kind) {
     case MatchKind::Exact:
-    case MatchKind::OneOf:
-      return fold ? equalsIgnoreCase(actual, want) : actual == want;
-    case MatchKind::Prefix:
-      return actual.size() >= want.size() &&
-             (fold ? equalsIgnoreCase(actual.substr(0, want.size()), want)
-                   : actual.substr(0, want.size()) == want);
-    case MatchKind::Suffix: {
-      if (actual.size() < want.size()) return false;
-      std::string_view tail = actual.substr(actual.size() - want.size());
-      return fold ? equalsIgnoreCase(tail, want) : tail == want;
-    }
+    case MatchKind::OneOf: return slack == 0 && same(actual.data(), want, fold);
+    case MatchKind::Prefix: return same(actual.data(), want, fold);
+    case MatchKind::Suffix: return same(actual.data() + slack, want, fold);
     case MatchKind::Contains:
-      return fold ? containsIgnoreCase(actual, want) : actual.find(want) != actual.npos;
+      for (size_t start = 0; start <= slack; ++start) {
+        if (same(actual.data() + start, want, fold)) return true;
+      }
+      return false;
     case MatchKind::Present: return true;
   }
   return false;
@@ -182,6 +192,15 @@ Decision evaluateTutorial(const PolicyData& data, const RequestView& request) {
 
 }  // namespace
 
+void setOutcomeCounters(PolicyData& data) {
+  data.allowed_counter = data.stat_prefix;
+  data.allowed_counter.append(".allowed");
+  data.denied_counter = data.stat_prefix;
+  data.denied_counter.append(".denied");
+  data.dry_run_denied_counter = data.stat_prefix;
+  data.dry_run_denied_counter.append(".dry_run_denied");
+}
+
 DenyResponse tutorialResponse() {
   DenyResponse response;
   response.status = 403;
@@ -239,10 +258,10 @@ Policy::~Policy() = default;
 Policy Policy::tutorial() {
   auto data = std::make_unique<PolicyData>();
   data->tutorial = true;
-  data->responses.push_back(tutorialResponse());
-  data->allowed_counter = data->stat_prefix + ".allowed";
-  data->denied_counter = data->stat_prefix + ".denied";
-  data->dry_run_denied_counter = data->stat_prefix + ".dry_run_denied";
+  data->responses = std::make_unique<DenyResponse[]>(1);
+  data->response_count = 1;
+  data->responses[0] = tutorialResponse();
+  setOutcomeCounters(*data);
   return Policy(std::move(data));
 }
 

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,7 +88,10 @@ struct PolicyData {
   PodArray<MatchValue> values;
   PodArray<Condition> conditions;
   PodArray<Rule> rules;
-  std::vector<DenyResponse> responses;
+  // [0] is the top level's; then one per route that sets deny_response. An array sized once
+  // (not a vector): DenyResponse pointers handed out by evaluate() stay valid.
+  std::unique_ptr<DenyResponse[]> responses;
+  uint32_t response_count = 0;
   RuleSet top;
   PodArray<Route> routes;
   std::string allowed_counter;
@@ -96,7 +100,7 @@ struct PolicyData {
   std::vector<std::string> policy_counters;  // "<stat_prefix>.policy.<name>.matched"
 
   std::string_view view(TextRef ref) const {
-    return std::string_view(text).substr(ref.offset, ref.size);
+    return std::string_view(text.data() + ref.offset, ref.size);  // ref came from add()
   }
   TextRef add(std::string_view value) {
     TextRef ref{uint32_t(text.size()), uint32_t(value.size())};
@@ -104,6 +108,9 @@ struct PolicyData {
     return ref;
   }
 };
+
+// "<stat_prefix>.allowed", ".denied", ".dry_run_denied".
+void setOutcomeCounters(PolicyData& data);
 
 // The tutorial's deny response: 403, content-type text/plain, the tutorial body.
 DenyResponse tutorialResponse();

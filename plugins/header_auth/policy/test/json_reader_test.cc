@@ -35,7 +35,6 @@ TEST(JsonReader, ParsesEveryValueType) {
   EXPECT_TRUE(doc->member(root, "i")->is_integer);
   EXPECT_EQ(doc->member(root, "i")->integer, -42);
   EXPECT_FALSE(doc->member(root, "d")->is_integer);
-  EXPECT_EQ(doc->text(*doc->member(root, "d")), "1.5e3");
   const JsonNode& array = *doc->member(root, "a");
   ASSERT_EQ(array.child_count, 3u);
   EXPECT_EQ(child(*doc, array, 1).type, JsonType::Array);
