@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "meshwasm/oci/digest.h"
 
 namespace meshwasm::oci {
@@ -70,6 +73,23 @@ TEST(Tar, RejectsCorruptedHeaderAndTruncation) {
   std::snprintf(field, sizeof(field), "%06o", static_cast<unsigned>(sum));
   big.replace(148, 7, std::string(field, 7));
   EXPECT_EQ(findFileInTar(big, "plugin.wasm").message(), "tar: entry runs past the end of the layer");
+}
+
+// Archives written by other tools (Python's tarfile here; Docker and GNU tar write the same
+// record types): a directory, another file, then plugin.wasm under a path longer than the
+// 100-byte name field, stored in a PAX `path` record or a GNU long-name entry.
+TEST(Tar, ReadsPaxAndGnuLongNames) {
+  for (const char* name : {"pax_long_name.tar", "gnu_long_name.tar"}) {
+    std::ifstream in(std::string(MESHWASM_OCI_TEST_DATA) + "/" + name, std::ios::binary);
+    std::string tar((std::istreambuf_iterator<char>(in)), {});
+    ASSERT_FALSE(tar.empty()) << name;
+    auto found = findFileInTar(tar, "plugin.wasm");
+    ASSERT_TRUE(found) << name << ": " << found.message();
+    EXPECT_EQ(*found, kEmptyModule) << name;
+    auto readme = findFileInTar(tar, "README");
+    ASSERT_TRUE(readme) << name;
+    EXPECT_EQ(*readme, "hello");
+  }
 }
 
 TEST(Tar, RefusesBadNames) {
