@@ -137,6 +137,22 @@ void PluginVm::onHttpCallResponse(uint32_t token, const HttpCallResponse* respon
   if (instance_) instance_->onHttpCallResponse(token, response);
 }
 
+void PluginVm::onGrpcReceiveInitialMetadata(uint32_t token, const Headers& metadata) {
+  if (instance_) instance_->onGrpcEvent(token, GrpcEvent::InitialMetadata, &metadata, {}, 0);
+}
+
+void PluginVm::onGrpcReceive(uint32_t token, std::string_view message) {
+  if (instance_) instance_->onGrpcEvent(token, GrpcEvent::Message, nullptr, message, 0);
+}
+
+void PluginVm::onGrpcReceiveTrailingMetadata(uint32_t token, const Headers& metadata) {
+  if (instance_) instance_->onGrpcEvent(token, GrpcEvent::TrailingMetadata, &metadata, {}, 0);
+}
+
+void PluginVm::onGrpcClose(uint32_t token, uint32_t status, std::string_view message) {
+  if (instance_) instance_->onGrpcEvent(token, GrpcEvent::Close, nullptr, message, status);
+}
+
 void PluginVm::onQueueReady(uint32_t token) {
   if (instance_) instance_->onQueueReady(token);
 }
@@ -155,6 +171,10 @@ SharedState::QueueNotifier PluginVm::queueNotifier() {
 
 void PluginVm::shutdown() {
   if (instance_) instance_->shutdown();
+}
+
+void PluginVm::abandon() {
+  if (instance_) instance_->abandon();
 }
 
 bool PluginVm::failed() const { return !instance_ || instance_->failed(); }

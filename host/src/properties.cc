@@ -66,7 +66,7 @@ WasmResult requestProperty(const StreamState& s, const std::vector<std::string_v
   if (seg.size() != 2) return WasmResult::NotFound;
   auto from = [&](std::string_view key) {
     const std::string* v = header(h, key);
-    if (v == nullptr) return WasmResult::NotFound;
+    if (v == nullptr) return WasmResult::Unimplemented;  // the embedder may know it
     *value = *v;
     return WasmResult::Ok;
   };

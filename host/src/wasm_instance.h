@@ -77,6 +77,9 @@ struct CallScope {
   bool in_call_response = false;
   std::string_view call_data;  // buffer 8
   bool has_call_data = false;
+  const Headers* grpc_metadata = nullptr;  // map 4 or 5 inside the gRPC metadata callbacks
+  uint32_t grpc_metadata_type = 0;
+  std::optional<std::string_view> grpc_message;  // buffer 5 inside proxy_on_grpc_receive
 };
 
 // Exported callbacks, resolved once per Vm.
@@ -91,7 +94,12 @@ struct GuestExports {
   ExportFunction on_log = kNoExport, on_done = kNoExport, on_delete = kNoExport;
   ExportFunction on_http_call_response = kNoExport;
   ExportFunction on_grpc_close = kNoExport;
+  ExportFunction on_grpc_receive_initial_metadata = kNoExport, on_grpc_receive = kNoExport,
+                 on_grpc_receive_trailing_metadata = kNoExport;
 };
+
+// What an embedder reports about a gRPC callout (PluginVm::onGrpc*).
+enum class GrpcEvent : uint8_t { InitialMetadata, Message, TrailingMetadata, Close };
 
 class WasmInstance {
  public:
@@ -108,7 +116,7 @@ class WasmInstance {
 
   Vm& vm() { return *vm_; }
   bool hasVm() const { return vm_ != nullptr; }
-  bool failed() const { return failed_ || (vm_ && vm_->failed()); }
+  bool failed() const { return failed_ || abandoned_ || (vm_ && vm_->failed()); }
   const Plugin& plugin() const { return *plugin_; }
   const PluginConfig& config() const { return plugin_->config(); }
   SharedState& shared() { return *shared_; }
@@ -161,6 +169,11 @@ class WasmInstance {
   // ---- root context state
   uint32_t nextHttpCallToken() { return next_http_call_token_ += 4; }
   std::map<uint32_t, bool>& httpCalls() { return http_calls_; }
+  // gRPC callouts: token -> is a stream. Calls 5, 9, 13, ...; streams 6, 10, 14, ...
+  uint32_t nextGrpcToken(bool stream) {
+    return stream ? (next_grpc_stream_token_ += 4) : (next_grpc_call_token_ += 4);
+  }
+  std::map<uint32_t, bool>& grpcCalls() { return grpc_calls_; }
   uint32_t& lastStatusCode() { return status_code_; }
   std::string& lastStatusMessage() { return status_message_; }
   std::chrono::milliseconds tickPeriod() const { return tick_period_; }
@@ -176,7 +189,10 @@ class WasmInstance {
   void onTick();
   void onHttpCallResponse(uint32_t token, const HttpCallResponse* response);
   void onQueueReady(uint32_t token);
+  void onGrpcEvent(uint32_t token, GrpcEvent event, const Headers* metadata,
+                   std::string_view data, uint32_t status);
   void shutdown();
+  void abandon() { shut_down_ = abandoned_ = true; }
 
  private:
   Status runStartFunctions();
@@ -191,6 +207,7 @@ class WasmInstance {
   bool failed_ = false;
   std::string failure_;  // "Function: X failed: <trap>"
   bool shut_down_ = false;
+  bool abandoned_ = false;
   bool root_deleted_ = false;
   Phase phase_ = Phase::Normal;
   std::optional<std::string> pending_trap_;
@@ -206,6 +223,9 @@ class WasmInstance {
 
   uint32_t next_http_call_token_ = 0;
   std::map<uint32_t, bool> http_calls_;
+  uint32_t next_grpc_call_token_ = 1;
+  uint32_t next_grpc_stream_token_ = 2;
+  std::map<uint32_t, bool> grpc_calls_;
   uint32_t status_code_ = 0;
   std::string status_message_;
   std::chrono::milliseconds tick_period_{0};

@@ -59,12 +59,12 @@ class StreamRecorder : public StreamCallbacks {
   std::vector<std::string> events;
 };
 
-class Lifecycle : public ::testing::Test {
+class Lifecycle : public ::testing::TestWithParam<std::string> {
  protected:
   StatusOr<std::shared_ptr<PluginVm>> start(std::string configuration,
                                             FailStrategy strategy = FailStrategy::FailClose,
                                             std::string guest = "lifecycle") {
-    auto engine = makeEngine("interp");
+    auto engine = makeEngine(GetParam());
     EXPECT_TRUE(engine.isOk()) << engine.message();
     PluginConfig c;
     c.name = "lc";
@@ -94,26 +94,26 @@ class Lifecycle : public ::testing::Test {
   Recorder embedder_;
 };
 
-TEST_F(Lifecycle, StartRunsContextCreateVmStartConfigureOnRootContextOne) {
+TEST_P(Lifecycle, StartRunsContextCreateVmStartConfigureOnRootContextOne) {
   auto vm = start("hello");
   ASSERT_TRUE(vm.isOk()) << vm.message();
   EXPECT_EQ(embedder_.take(), (std::vector<std::string>{
                                   "on_context_create 1 0", "on_vm_start 1 2", "on_configure 1 5"}));
 }
 
-TEST_F(Lifecycle, ConfigureReturningFalseRefusesThePlugin) {
+TEST_P(Lifecycle, ConfigureReturningFalseRefusesThePlugin) {
   auto vm = start("configure=false");
   ASSERT_FALSE(vm.isOk());
   EXPECT_EQ(vm.message(), "Plugin 'lc' failed to configure: proxy_on_configure returned false");
 }
 
-TEST_F(Lifecycle, VmStartReturningFalseRefusesThePlugin) {
+TEST_P(Lifecycle, VmStartReturningFalseRefusesThePlugin) {
   auto vm = start("vm_start=false");
   ASSERT_FALSE(vm.isOk());
   EXPECT_EQ(vm.message(), "Plugin 'lc' failed to start: proxy_on_vm_start returned false");
 }
 
-TEST_F(Lifecycle, TrapInConfigureRefusesThePluginAndLogsTheFunction) {
+TEST_P(Lifecycle, TrapInConfigureRefusesThePluginAndLogsTheFunction) {
   auto vm = start("trap=on_configure");
   ASSERT_FALSE(vm.isOk());
   EXPECT_TRUE(vm.message().starts_with(
@@ -123,14 +123,14 @@ TEST_F(Lifecycle, TrapInConfigureRefusesThePluginAndLogsTheFunction) {
   EXPECT_TRUE(logs.back().starts_with("Function: proxy_on_configure failed: ")) << logs.back();
 }
 
-TEST_F(Lifecycle, TrapInRootContextCreateRefusesThePlugin) {
+TEST_P(Lifecycle, TrapInRootContextCreateRefusesThePlugin) {
   auto vm = start("trap=on_context_create");
   ASSERT_FALSE(vm.isOk());
   EXPECT_TRUE(vm.message().find("Function: proxy_on_context_create failed") != std::string::npos)
       << vm.message();
 }
 
-TEST_F(Lifecycle, HostCallsOutsideTheStartAllowListTrap) {
+TEST_P(Lifecycle, HostCallsOutsideTheStartAllowListTrap) {
   auto vm = start("", FailStrategy::FailClose, "restricted_start");
   ASSERT_FALSE(vm.isOk());
   EXPECT_EQ(vm.message(),
@@ -138,7 +138,7 @@ TEST_F(Lifecycle, HostCallsOutsideTheStartAllowListTrap) {
   EXPECT_EQ(embedder_.logs.front(), "constructor") << "proxy_log is allowed during start";
 }
 
-TEST_F(Lifecycle, GetRequestFollowsEnvoysCallbackOrderWithLogBeforeDone) {
+TEST_P(Lifecycle, GetRequestFollowsEnvoysCallbackOrderWithLogBeforeDone) {
   auto vm = mustStart();
   auto s = vm->newStream();
   Headers req = request("");
@@ -158,7 +158,7 @@ TEST_F(Lifecycle, GetRequestFollowsEnvoysCallbackOrderWithLogBeforeDone) {
   EXPECT_EQ(s->contextId(), 2u);
 }
 
-TEST_F(Lifecycle, LocalReplyFromRequestHeadersRunsThroughTheResponseCallbacks) {
+TEST_P(Lifecycle, LocalReplyFromRequestHeadersRunsThroughTheResponseCallbacks) {
   auto vm = mustStart();
   auto s = vm->newStream();
   Headers req = request("rh=local;sh=addheader");
@@ -182,7 +182,7 @@ TEST_F(Lifecycle, LocalReplyFromRequestHeadersRunsThroughTheResponseCallbacks) {
                                       "on_done 2", "on_delete 2"}));
 }
 
-TEST_F(Lifecycle, LocalReplyFromResponseHeadersGoesOutDirectly) {
+TEST_P(Lifecycle, LocalReplyFromResponseHeadersGoesOutDirectly) {
   auto vm = mustStart();
   auto s = vm->newStream();
   Headers req = request("sh=local");
@@ -194,7 +194,7 @@ TEST_F(Lifecycle, LocalReplyFromResponseHeadersGoesOutDirectly) {
   EXPECT_EQ(logs.size(), 3u) << "no second proxy_on_response_headers";
 }
 
-TEST_F(Lifecycle, HeaderPauseIsStopAllIterationAndWatermark) {
+TEST_P(Lifecycle, HeaderPauseIsStopAllIterationAndWatermark) {
   auto vm = mustStart();
   auto s = vm->newStream();
   Headers req = request("rh=pause");
@@ -205,7 +205,7 @@ TEST_F(Lifecycle, HeaderPauseIsStopAllIterationAndWatermark) {
       << "proxy_continue_stream inside the callback continues after it returns";
 }
 
-TEST_F(Lifecycle, BodyCallbacksBufferAndRewrite) {
+TEST_P(Lifecycle, BodyCallbacksBufferAndRewrite) {
   auto vm = mustStart();
   auto s = vm->newStream();
   Headers req = request("rb=buffer");
@@ -220,7 +220,7 @@ TEST_F(Lifecycle, BodyCallbacksBufferAndRewrite) {
   EXPECT_EQ(body2, "rewritten");
 }
 
-TEST_F(Lifecycle, CloseStreamResetsWithDetails) {
+TEST_P(Lifecycle, CloseStreamResetsWithDetails) {
   auto vm = mustStart();
   auto s = vm->newStream();
   Headers req = request("rh=close");
@@ -228,7 +228,7 @@ TEST_F(Lifecycle, CloseStreamResetsWithDetails) {
   EXPECT_EQ(s->responseCodeDetails(), "wasm_close_stream");
 }
 
-TEST_F(Lifecycle, TrapFailsClosedWith503ForThisAndLaterStreams) {
+TEST_P(Lifecycle, TrapFailsClosedWith503ForThisAndLaterStreams) {
   auto vm = mustStart();
   auto s = vm->newStream();
   Headers req = request("rh=trap");
@@ -256,7 +256,7 @@ TEST_F(Lifecycle, TrapFailsClosedWith503ForThisAndLaterStreams) {
   EXPECT_TRUE(embedder_.take().empty()) << "a failed VM gets no more callbacks";
 }
 
-TEST_F(Lifecycle, TrapFailsOpenWhenConfigured) {
+TEST_P(Lifecycle, TrapFailsOpenWhenConfigured) {
   auto vm = mustStart("", FailStrategy::FailOpen);
   auto s = vm->newStream();
   Headers req = request("rh=trap");
@@ -267,7 +267,7 @@ TEST_F(Lifecycle, TrapFailsOpenWhenConfigured) {
   EXPECT_EQ(later->onRequestHeaders(req2, true), FilterAction::Continue);
 }
 
-TEST_F(Lifecycle, FailReloadStartsAFreshVm) {
+TEST_P(Lifecycle, FailReloadStartsAFreshVm) {
   auto vm = mustStart("", FailStrategy::FailReload);
   auto s = vm->newStream();
   Headers req = request("rh=trap");
@@ -283,7 +283,7 @@ TEST_F(Lifecycle, FailReloadStartsAFreshVm) {
   EXPECT_EQ(logs.back(), "on_request_headers 2 3 1");
 }
 
-TEST_F(Lifecycle, TrapInLogSkipsDoneAndDelete) {
+TEST_P(Lifecycle, TrapInLogSkipsDoneAndDelete) {
   auto vm = mustStart();
   auto s = vm->newStream();
   Headers req = request("log=trap");
@@ -293,7 +293,7 @@ TEST_F(Lifecycle, TrapInLogSkipsDoneAndDelete) {
   EXPECT_TRUE(logs.back().starts_with("Function: proxy_on_log failed")) << logs.back();
 }
 
-TEST_F(Lifecycle, HttpCallResumesTheStreamFromTheRootContext) {
+TEST_P(Lifecycle, HttpCallResumesTheStreamFromTheRootContext) {
   auto vm = mustStart();
   StreamRecorder cb;
   auto s = vm->newStream(&cb);
@@ -310,7 +310,7 @@ TEST_F(Lifecycle, HttpCallResumesTheStreamFromTheRootContext) {
   EXPECT_EQ(cb.events.size(), 1u);
 }
 
-TEST_F(Lifecycle, HttpCallFailureSendsALocalReplyThroughTheResponsePath) {
+TEST_P(Lifecycle, HttpCallFailureSendsALocalReplyThroughTheResponsePath) {
   auto vm = mustStart();
   StreamRecorder cb;
   auto s = vm->newStream(&cb);
@@ -325,14 +325,14 @@ TEST_F(Lifecycle, HttpCallFailureSendsALocalReplyThroughTheResponsePath) {
   EXPECT_EQ(logs.back(), "on_response_headers 2 1 1 status=401 req=2");
 }
 
-TEST_F(Lifecycle, TicksReachTheRootContext) {
+TEST_P(Lifecycle, TicksReachTheRootContext) {
   auto vm = mustStart("tick");
   EXPECT_EQ(embedder_.tick.count(), 10);
   vm->onTick();
   EXPECT_EQ(embedder_.take(), (std::vector<std::string>{"on_tick 1"}));
 }
 
-TEST_F(Lifecycle, QueueItemsAreDeliveredThroughTheEmbeddersThread) {
+TEST_P(Lifecycle, QueueItemsAreDeliveredThroughTheEmbeddersThread) {
   auto vm = mustStart("queue");
   auto s = vm->newStream();
   Headers req = request("rh=enqueue");
@@ -343,7 +343,7 @@ TEST_F(Lifecycle, QueueItemsAreDeliveredThroughTheEmbeddersThread) {
   EXPECT_EQ(embedder_.take(), (std::vector<std::string>{"on_queue_ready 1 1: 0 hello"}));
 }
 
-TEST_F(Lifecycle, RootShutdownCanBeDeferredUntilProxyDone) {
+TEST_P(Lifecycle, RootShutdownCanBeDeferredUntilProxyDone) {
   auto vm = mustStart("defer_done tick");
   vm->shutdown();
   EXPECT_EQ(embedder_.take(), (std::vector<std::string>{"on_done 1"}));
@@ -354,7 +354,7 @@ TEST_F(Lifecycle, RootShutdownCanBeDeferredUntilProxyDone) {
   EXPECT_TRUE(embedder_.take().empty());
 }
 
-TEST_F(Lifecycle, MemoryGrowthDuringACallbackIsFine) {
+TEST_P(Lifecycle, MemoryGrowthDuringACallbackIsFine) {
   auto vm = mustStart();
   auto s = vm->newStream();
   Headers req = request("rh=grow");
@@ -362,7 +362,7 @@ TEST_F(Lifecycle, MemoryGrowthDuringACallbackIsFine) {
   EXPECT_EQ(embedder_.take().back(), "grew 1");
 }
 
-TEST_F(Lifecycle, OutOfBoundsGuestPointersAreInvalidMemoryAccess) {
+TEST_P(Lifecycle, OutOfBoundsGuestPointersAreInvalidMemoryAccess) {
   auto vm = mustStart();
   auto s = vm->newStream();
   Headers req = request("rh=oob");
@@ -371,11 +371,21 @@ TEST_F(Lifecycle, OutOfBoundsGuestPointersAreInvalidMemoryAccess) {
   EXPECT_FALSE(vm->failed());
 }
 
-TEST_F(Lifecycle, DestroyingTheVmShutsTheRootContextDown) {
+TEST_P(Lifecycle, DestroyingTheVmShutsTheRootContextDown) {
   auto vm = mustStart();
   vm.reset();
   EXPECT_EQ(embedder_.take(), (std::vector<std::string>{"on_done 1", "on_delete 1"}));
 }
+
+TEST_P(Lifecycle, AnAbandonedCanaryVmGetsNoShutdownCallbacks) {
+  auto vm = mustStart();
+  vm->abandon();
+  vm.reset();
+  EXPECT_TRUE(embedder_.take().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, Lifecycle, ::testing::Values("interp", "aot"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace meshwasm::host

@@ -88,6 +88,12 @@ class PluginVm : public std::enable_shared_from_this<PluginVm> {
   void onTick();
   // Completion of an Embedder::httpCall; nullptr = failed/reset (num_headers 0, status 11).
   void onHttpCallResponse(uint32_t token, const HttpCallResponse* response);
+  // Events of an Embedder::grpcCall, in order; onGrpcClose ends it (status 0-16, message
+  // readable through proxy_get_status).
+  void onGrpcReceiveInitialMetadata(uint32_t token, const Headers& metadata);
+  void onGrpcReceive(uint32_t token, std::string_view message);
+  void onGrpcReceiveTrailingMetadata(uint32_t token, const Headers& metadata);
+  void onGrpcClose(uint32_t token, uint32_t status, std::string_view message);
   // proxy_on_queue_ready on the root context (posted through Embedder::post by the host).
   void onQueueReady(uint32_t token);
   // How a queue registered by this VM reaches it: posts onQueueReady through
@@ -97,6 +103,10 @@ class PluginVm : public std::enable_shared_from_this<PluginVm> {
   // the guest calls proxy_done. Idempotent; also run by the destructor (a failed VM gets
   // nothing).
   void shutdown();
+
+  // The VM gets no further callbacks (it counts as failed), not even proxy_on_done /
+  // proxy_on_delete at destruction (Envoy's throw-away canary VM, reference 1.10).
+  void abandon();
 
   bool failed() const;
   abi::FailState failState() const;
