@@ -22,7 +22,7 @@ namespace {
 
 // Engines to measure. Add a name here to measure another engine.
 const std::vector<std::string>& benchEngines() {
-  static const std::vector<std::string> kEngines = {"interp"};
+  static const std::vector<std::string> kEngines = {"interp", "aot"};
   return kEngines;
 }
 

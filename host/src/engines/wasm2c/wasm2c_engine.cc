@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -311,7 +312,15 @@ bool AotVm::runImport(uint32_t index, const uint64_t* args, uint64_t* results) {
   const BoundImport& import = bound_[index];
   HostCallFrame frame{*this, host_data_, import.data};
   std::string trap;
-  const bool ok = import.callback(frame, args, results, &trap);
+  bool ok = false;
+  // An exception must not unwind through generated code (built without unwind tables).
+  try {
+    ok = import.callback(frame, args, results, &trap);
+  } catch (const std::exception& e) {
+    trap = "host function " + import.qualified_name + " failed: " + e.what();
+  } catch (...) {
+    trap = "host function " + import.qualified_name + " failed";
+  }
   if (ok && !failed_) return true;
   // A nested guest call that trapped fails this call too, whatever the host function said.
   if (!ok && !trap.empty()) {
