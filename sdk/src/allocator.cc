@@ -2,7 +2,9 @@
 // empty). wasi-libc's dlmalloc and its C memcpy/memmove/memset/memchr/strlen are ~12 KB of
 // code, most of a small plugin; these replacements are a few hundred bytes.
 //
-// Allocator: segregated free lists of power-of-two blocks (16 B .. 1 GiB) carved from sbrk.
+// Allocator: segregated free lists of power-of-two blocks (16 B .. 1 GiB) carved from a bump
+// region that starts at the linker's __heap_base and grows the linear memory page by page
+// (memory.grow; wasi-libc's sbrk only takes whole pages).
 // A freed block goes back to the list of its size class and is reused by the next request of
 // that class, so steady per-request traffic does not grow memory. Blocks are neither split
 // nor merged: rounding wastes up to half a block, and memory that served one size class is
@@ -12,8 +14,6 @@
 // memcpy/memmove/memset compile to the bulk-memory instructions (memory.copy / memory.fill),
 // enabled for every guest by -mbulk-memory.
 #if defined(__wasm__)
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 
@@ -22,7 +22,29 @@ namespace {
 constexpr size_t kHeader = 8;
 constexpr int kClasses = 27;  // 16 B << 26 = 1 GiB, the host's memory cap
 constexpr size_t kMaxRequest = size_t{1} << 29;
+constexpr size_t kPage = 65536;
 void* free_lists[kClasses];
+
+extern "C" unsigned char __heap_base;  // first byte after the stack and static data
+uintptr_t heap_top = 0;                // next free byte of the bump region
+uintptr_t heap_end = 0;                // end of the linear memory
+
+// `bytes` (a multiple of 16) fresh bytes, or nullptr when memory cannot grow.
+void* carve(size_t bytes) {
+  if (heap_top == 0) {
+    heap_top = (reinterpret_cast<uintptr_t>(&__heap_base) + 15) & ~uintptr_t{15};
+    heap_end = __builtin_wasm_memory_size(0) * kPage;
+  }
+  if (bytes > heap_end - heap_top) {
+    const size_t missing = bytes - (heap_end - heap_top);
+    const size_t pages = (missing + kPage - 1) / kPage;
+    if (__builtin_wasm_memory_grow(0, pages) == static_cast<size_t>(-1)) return nullptr;
+    heap_end += pages * kPage;
+  }
+  void* block = reinterpret_cast<void*>(heap_top);
+  heap_top += bytes;
+  return block;
+}
 
 int classOf(size_t total) {
   int k = 0;
@@ -40,9 +62,8 @@ void* allocate(size_t size, size_t alignment) {
   if (block != nullptr) {
     free_lists[k] = *reinterpret_cast<void**>(block);
   } else {
-    void* fresh = sbrk(static_cast<intptr_t>(size_t{16} << k));
-    if (fresh == reinterpret_cast<void*>(-1)) return nullptr;
-    block = static_cast<char*>(fresh);
+    block = static_cast<char*>(carve(size_t{16} << k));
+    if (block == nullptr) return nullptr;
   }
   uintptr_t user = reinterpret_cast<uintptr_t>(block) + kHeader;
   if (extra != 0) user = (user + alignment - 1) & ~(uintptr_t{alignment} - 1);
