@@ -1,0 +1,79 @@
+// Every guest module built with this SDK by the plugin and example folders: valid, an ABI 0.2.1
+// reactor exporting the allocator, importing only what every Envoy provides, and (when the
+// meshwasm CLI of the same build exists) loading and serving a request under the real host.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "meshwasm/sdk/testing/module_check.h"
+
+namespace meshwasm::sdk::testing {
+namespace {
+
+class GuestModule : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(std::getenv("MESHWASM_WASM_DIR"), nullptr) << "MESHWASM_WASM_DIR is not set";
+    path_ = guestModulePath(GetParam());
+    std::string error;
+    auto info = inspectModule(path_, &error);
+    ASSERT_TRUE(info.has_value()) << error;
+    info_ = *info;
+  }
+  bool exports(std::string_view name) const {
+    return std::find(info_.exports.begin(), info_.exports.end(), name) != info_.exports.end();
+  }
+  std::string path_;
+  ModuleInfo info_;
+};
+
+TEST_P(GuestModule, IsValidReactorWithAbiMarkerAndAllocators) {
+  std::string error;
+  EXPECT_TRUE(validateModule(path_, &error)) << error;
+  for (const char* name :
+       {"proxy_abi_version_0_2_1", "_initialize", "malloc", "free", "proxy_on_memory_allocate",
+        "proxy_on_context_create", "proxy_on_request_headers", "proxy_on_http_call_response"}) {
+    EXPECT_TRUE(exports(name)) << name;
+  }
+  EXPECT_FALSE(exports("_start"));
+}
+
+TEST_P(GuestModule, ImportsOnlyWhatEveryEnvoyProvides) {
+  for (const auto& import : info_.imports) EXPECT_TRUE(isAllowedGuestImport(import)) << import;
+}
+
+// Runs one request through `meshwasm replay` (the real host on the interpreter engine).
+TEST_P(GuestModule, LoadsAndServesARequestUnderTheHost) {
+  const char* build = std::getenv("MESHWASM_BUILD_DIR");
+  const std::string cli = std::string(build == nullptr ? "" : build) + "/bin/meshwasm";
+  if (!std::filesystem::exists(cli)) GTEST_SKIP() << cli << " is not built in this build";
+  std::string config =
+      std::string(GetParam()) == "http_config" ? R"('{"headers": {"x-a": "1"}}')" : "''";
+  const std::string command =
+      "timeout 60 " + cli + " replay --plugin " + path_ + " --config " + config +
+      R"( --requests '[{"headers": [[":method","GET"],[":path","/get"],[":authority","h"],)"
+      R"(["allow","true"]], "response_headers": [[":status","200"]], "response_body": "x"}]')";
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  std::array<char, 4096> chunk;
+  size_t n = 0;
+  while ((n = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) output.append(chunk.data(), n);
+  const int status = ::pclose(pipe);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
+  EXPECT_NE(output.find(R"("event":"load","ok":true)"), std::string::npos) << output;
+  EXPECT_NE(output.find(R"("action":"continue")"), std::string::npos) << output;
+}
+
+INSTANTIATE_TEST_SUITE_P(Sdk, GuestModule,
+                         ::testing::Values("header_auth", "hello_world", "http_headers",
+                                           "http_body", "http_config"));
+
+}  // namespace
+}  // namespace meshwasm::sdk::testing
