@@ -153,5 +153,77 @@ TEST_F(HeaderAuthPlugin, RejectsAnInvalidConfigurationWithAnErrorLog) {
   EXPECT_EQ(errors[0].rfind("header_auth: invalid configuration: ", 0), 0u) << errors[0];
 }
 
+// ------------------------------------------------------------ configured policies (glue only;
+// the policy's own semantics are tested in policy/test).
+
+constexpr char kBotPolicy[] = R"({
+  "deny": [{"name": "no-bots", "any": [{"header": "user-agent", "contains": "bot"}]}],
+  "allow": [{"name": "tutorial", "all": [{"header": "allow", "exact": "true"}]}],
+  "default": "deny"
+})";
+
+TEST_F(HeaderAuthPlugin, ConfiguredPolicyDeniesWithItsResponseAndLogsThePolicy) {
+  const uint32_t stream = request(base({{"allow", "true"}, {"user-agent", "a-bot/1"}}), kBotPolicy);
+  EXPECT_EQ(last_status_, FilterHeadersStatus::StopIteration);
+  const auto* reply = host_.localResponse(stream);
+  ASSERT_NE(reply, nullptr);
+  EXPECT_EQ(reply->status, 403u);
+  EXPECT_EQ(reply->body, kTutorialBody);
+  EXPECT_EQ(reply->details, "header_auth_denied");
+  const std::string id = std::to_string(stream);
+  EXPECT_EQ(host_.logMessages(LogLevel::Info),
+            (std::vector<std::string>{"#" + id + " wasm-cpp: on_http_request_headers",
+                                      "#" + id + " wasm-cpp: denied by policy no-bots"}));
+  EXPECT_EQ(host_.metricValue("header_auth.denied"), 1u);
+  EXPECT_EQ(host_.metricValue("header_auth.policy.no-bots.matched"), 1u);
+}
+
+TEST_F(HeaderAuthPlugin, ConfiguredPolicyAllowsAndCountsTheMatchingPolicy) {
+  const uint32_t stream = request(base({{"allow", "true"}}), kBotPolicy);
+  EXPECT_EQ(last_status_, FilterHeadersStatus::Continue);
+  EXPECT_EQ(host_.localResponse(stream), nullptr);
+  EXPECT_EQ(host_.metricValue("header_auth.allowed"), 1u);
+  EXPECT_EQ(host_.metricValue("header_auth.policy.tutorial.matched"), 1u);
+}
+
+TEST_F(HeaderAuthPlugin, DryRunLetsADeniedRequestThroughAndSaysSo) {
+  const uint32_t stream = request(base(), R"({"default": "deny", "dry_run": true})");
+  EXPECT_EQ(last_status_, FilterHeadersStatus::Continue);
+  EXPECT_EQ(host_.localResponse(stream), nullptr);
+  const std::string id = std::to_string(stream);
+  EXPECT_EQ(host_.logMessages(LogLevel::Info),
+            (std::vector<std::string>{
+                "#" + id + " wasm-cpp: on_http_request_headers",
+                "#" + id + " wasm-cpp: dry run: policy default would deny the request"}));
+  EXPECT_EQ(host_.metricValue("header_auth.dry_run_denied"), 1u);
+  EXPECT_EQ(host_.metricValue("header_auth.denied"), 0u);
+}
+
+TEST_F(HeaderAuthPlugin, RouteNameComesFromTheXdsRouteNameProperty) {
+  host_.setProperty({"xds", "route_name"}, "admin-route");
+  const char* config = R"({"default": "deny",
+    "routes": [{"match": {"route_name": "admin-route"}, "default": "allow"}]})";
+  request(base(), config);
+  EXPECT_EQ(last_status_, FilterHeadersStatus::Continue);
+}
+
+TEST_F(HeaderAuthPlugin, RouteNameFallsBackToTheLegacyProperty) {
+  host_.setProperty({"route_name"}, "admin-route");
+  const char* config = R"({"default": "deny",
+    "routes": [{"match": {"route_name": "admin-route"}, "default": "allow"}]})";
+  request(base(), config);
+  EXPECT_EQ(last_status_, FilterHeadersStatus::Continue);
+}
+
+TEST_F(HeaderAuthPlugin, ANewConfigurationReplacesThePolicy) {
+  root_ = host_.startPlugin(R"({"default": "allow"})");
+  ASSERT_NE(root_, 0u);
+  request(base());
+  EXPECT_EQ(last_status_, FilterHeadersStatus::Continue);
+  ASSERT_TRUE(host_.configure(root_, ""));  // back to the tutorial
+  request(base());
+  EXPECT_EQ(last_status_, FilterHeadersStatus::StopIteration);
+}
+
 }  // namespace
 }  // namespace meshwasm::header_auth
