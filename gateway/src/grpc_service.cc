@@ -7,6 +7,7 @@
 
 #include <array>
 #include <map>
+#include <random>
 #include <set>
 
 #include "grpc_wire.h"
@@ -106,12 +107,11 @@ std::string encodeStatusRequest(int32_t code, std::string_view message) {
   return out;
 }
 
-HttpbinGrpcService::HttpbinGrpcService() : rng_(std::random_device{}()) {}
-
-std::string HttpbinGrpcService::randomUuid() {
+std::string randomUuidV4() {
   static constexpr char kHex[] = "0123456789abcdef";
-  const uint64_t high = rng_();
-  const uint64_t low = rng_();
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  const uint64_t high = rng();
+  const uint64_t low = rng();
   unsigned char bytes[16];
   for (int i = 0; i < 8; ++i) {
     bytes[i] = static_cast<unsigned char>(high >> (8 * i));
@@ -146,7 +146,7 @@ GrpcServiceReply HttpbinGrpcService::handle(std::string_view path,
       return reply;
     }
     if (method == "Uuid") {
-      reply.messages.push_back(encodeUuidReply(randomUuid()));
+      reply.messages.push_back(encodeUuidReply(randomUuidV4()));
       return reply;
     }
     StatusRequest request;

@@ -18,7 +18,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,13 +38,11 @@ struct GrpcServiceReply {
 // "/meshwasm.httpbin.Httpbin/Uuid"). Pure: no I/O.
 class HttpbinGrpcService {
  public:
-  HttpbinGrpcService();
   GrpcServiceReply handle(std::string_view path, const std::vector<std::string>& messages);
-  std::string randomUuid();
-
- private:
-  std::mt19937_64 rng_;
 };
+
+// A random version-4 uuid in text form (Uuid here, and httpbin's HTTP `/uuid`). Thread-safe.
+std::string randomUuidV4();
 
 // Protobuf helpers of the service's messages (also used by tests).
 std::string encodeUuidReply(std::string_view uuid);

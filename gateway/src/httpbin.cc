@@ -1,5 +1,7 @@
 #include "httpbin.h"
 
+#include "grpc_service.h"  // randomUuidV4
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
@@ -166,6 +168,7 @@ HttpbinResponse httpbinRespond(const HeaderMap& request, std::string_view body,
   }
   if (path == "/headers") return json(200, Json{{"headers", headersJson(request)}});
   if (path == "/ip") return json(200, Json{{"origin", client}});
+  if (path == "/uuid") return json(200, Json{{"uuid", randomUuidV4()}});
   if (path == "/user-agent") {
     return json(200, Json{{"user-agent", request.get("user-agent").value_or("")}});
   }

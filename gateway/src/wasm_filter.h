@@ -38,6 +38,12 @@ class WorkerEmbedder final : public host::Embedder {
   void setTickPeriod(host::PluginVm& vm, std::chrono::milliseconds period) override;
   abi::WasmResult httpCall(host::PluginVm& vm, const host::HttpCallRequest& request) override;
   bool post(std::function<void()> task) override;
+  // gRPC callouts over h2c (wasm_grpc.cc).
+  abi::WasmResult grpcCall(host::PluginVm& vm, const host::GrpcCallRequest& request) override;
+  abi::WasmResult grpcSend(host::PluginVm& vm, uint32_t token, std::string_view message,
+                           bool end_stream) override;
+  abi::WasmResult grpcCancel(host::PluginVm& vm, uint32_t token) override;
+  abi::WasmResult grpcClose(host::PluginVm& vm, uint32_t token) override;
   void stopTimers();
 
  private:
@@ -51,6 +57,9 @@ class WorkerEmbedder final : public host::Embedder {
   struct CallRegistry;  // in-flight http calls, cancelled at shutdown
   std::shared_ptr<CallRegistry> calls_;
   std::map<host::PluginVm*, Tick> ticks_;
+  struct GrpcState;  // h2c clients per cluster, calls in flight (wasm_grpc.cc)
+  GrpcState& grpc();
+  std::shared_ptr<GrpcState> grpc_;
 };
 
 // The filter factory for one plugin on one worker (nullptr filters when no VM runs there).

@@ -115,7 +115,11 @@ std::optional<MapRef> resolveMap(WasmInstance& w, uint32_t type) {
     const HttpCallResponse* r = w.scope().call_response;
     if (r != nullptr) ref.view = type == 6 ? &r->headers : &r->trailers;
   }
-  return ref;  // 4/5: gRPC metadata, only inside gRPC callbacks (none here)
+  if ((type == 4 || type == 5) && w.scope().grpc_metadata != nullptr &&
+      w.scope().grpc_metadata_type == type) {
+    ref.view = w.scope().grpc_metadata;  // only inside the gRPC metadata callbacks
+  }
+  return ref;
 }
 
 uint32_t proxyGetHeaderMapPairs(WasmInstance& w, const uint64_t* a) {
@@ -260,7 +264,14 @@ BufferRef resolveBuffer(WasmInstance& w, uint32_t type) {
         b.bytes = w.scope().call_data;
       }
       return b;
-    default:  // TCP data, gRPC messages: not available in HTTP/root callbacks
+    case abi::BufferType::GrpcReceiveBuffer:
+      if (!w.scope().grpc_message) {
+        b.status = WasmResult::NotFound;
+      } else {
+        b.bytes = *w.scope().grpc_message;
+      }
+      return b;
+    default:  // TCP data: not available in HTTP/root callbacks
       b.status = WasmResult::NotFound;
       return b;
   }

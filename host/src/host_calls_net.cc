@@ -103,31 +103,83 @@ uint32_t proxyHttpCall(WasmInstance& w, const uint64_t* a) {
   return res(WasmResult::Ok);
 }
 
-// No gRPC client exists in this host: every upstream is an unknown cluster, as Envoy
-// answers for a cluster it does not know.
-uint32_t proxyGrpcCall(WasmInstance& w, const uint64_t* a) {
-  for (int i = 0; i < 10; i += 2) {
-    if (!w.vm().read(u32(a[i]), u32(a[i + 1]))) return kIma;
+// gRPC callouts go to the embedder (the gateway's h2c client); Envoy's answers for errors:
+// unknown cluster ParseFailure, unknown token NotFound, a call token given to send
+// BadArgument.
+uint32_t startGrpc(WasmInstance& w, const uint64_t* a, bool stream) {
+  auto upstream = readString(w, a[0], a[1]);
+  auto service = readString(w, a[2], a[3]);
+  auto method = readString(w, a[4], a[5]);
+  auto metadata = readString(w, a[6], a[7]);
+  std::optional<std::string> message;
+  uint32_t timeout = 0;
+  uint32_t token_ptr = 0;
+  if (stream) {
+    token_ptr = u32(a[8]);
+  } else {
+    message = readString(w, a[8], a[9]);
+    if (!message) return kIma;
+    timeout = u32(a[10]);
+    token_ptr = u32(a[11]);
   }
-  if (!writable(w, u32(a[11]), 4)) return kIma;
-  return res(WasmResult::ParseFailure);
+  if (!upstream || !service || !method || !metadata) return kIma;
+  if (!writable(w, token_ptr, 4)) return kIma;
+  if (timeout >= 0x80000000u) return res(WasmResult::BadArgument);
+  if (w.owner() == nullptr) return res(WasmResult::ParseFailure);  // no embedder clusters
+  Headers m = decodeHeaders(*metadata);
+  GrpcCallRequest request;
+  request.token = w.nextGrpcToken(stream);
+  request.stream = stream;
+  request.upstream = *upstream;
+  request.service = *service;
+  request.method = *method;
+  request.initial_metadata = &m;
+  if (message) request.message = *message;
+  request.timeout = std::chrono::milliseconds(timeout);
+  w.grpcCalls()[request.token] = stream;
+  WasmResult r = w.embedder().grpcCall(*w.owner(), request);
+  if (r != WasmResult::Ok) {
+    w.grpcCalls().erase(request.token);
+    return res(r);
+  }
+  if (!w.vm().writeU32(token_ptr, request.token)) return kIma;
+  return res(WasmResult::Ok);
+}
+
+uint32_t proxyGrpcCall(WasmInstance& w, const uint64_t* a) {
+  return startGrpc(w, a, false);
 }
 
 uint32_t proxyGrpcStream(WasmInstance& w, const uint64_t* a) {
-  for (int i = 0; i < 8; i += 2) {
-    if (!w.vm().read(u32(a[i]), u32(a[i + 1]))) return kIma;
-  }
-  if (!writable(w, u32(a[8]), 4)) return kIma;
-  return res(WasmResult::ParseFailure);
+  return startGrpc(w, a, true);
 }
 
 uint32_t proxyGrpcSend(WasmInstance& w, const uint64_t* a) {
-  if (!w.vm().read(u32(a[1]), u32(a[2]))) return kIma;
-  return res(WasmResult::NotFound);
+  auto message = w.vm().read(u32(a[1]), u32(a[2]));
+  if (!message) return kIma;
+  auto it = w.grpcCalls().find(u32(a[0]));
+  if (it == w.grpcCalls().end()) return res(WasmResult::NotFound);
+  if (!it->second) return res(WasmResult::BadArgument);  // a unary call, not a stream
+  if (w.owner() == nullptr) return res(WasmResult::NotFound);
+  return res(w.embedder().grpcSend(*w.owner(), it->first, *message, u32(a[3]) != 0));
 }
 
-uint32_t proxyGrpcCancelOrClose(WasmInstance&, const uint64_t*) {
-  return res(WasmResult::NotFound);
+uint32_t proxyGrpcCancel(WasmInstance& w, const uint64_t* a) {
+  const uint32_t token = u32(a[0]);
+  auto it = w.grpcCalls().find(token);
+  if (it == w.grpcCalls().end()) return res(WasmResult::NotFound);
+  w.grpcCalls().erase(it);  // no callback follows a cancel
+  if (w.owner() == nullptr) return res(WasmResult::NotFound);
+  return res(w.embedder().grpcCancel(*w.owner(), token));
+}
+
+uint32_t proxyGrpcClose(WasmInstance& w, const uint64_t* a) {
+  const uint32_t token = u32(a[0]);
+  auto it = w.grpcCalls().find(token);
+  if (it == w.grpcCalls().end()) return res(WasmResult::NotFound);
+  if (!it->second) w.grpcCalls().erase(it);  // closing a call cancels it
+  if (w.owner() == nullptr) return res(WasmResult::NotFound);
+  return res(w.embedder().grpcClose(*w.owner(), token));
 }
 
 // ---------------------------------------------------------------- metrics
@@ -303,8 +355,8 @@ void addProxyNetFunctions(ImportTable& t) {
   add("proxy_grpc_call", "IIIIIIIIIIII", hostCall<proxyGrpcCall>);
   add("proxy_grpc_stream", "IIIIIIIII", hostCall<proxyGrpcStream>);
   add("proxy_grpc_send", "IIII", hostCall<proxyGrpcSend>);
-  add("proxy_grpc_cancel", "I", hostCall<proxyGrpcCancelOrClose>);
-  add("proxy_grpc_close", "I", hostCall<proxyGrpcCancelOrClose>);
+  add("proxy_grpc_cancel", "I", hostCall<proxyGrpcCancel>);
+  add("proxy_grpc_close", "I", hostCall<proxyGrpcClose>);
   add("proxy_define_metric", "IIII", hostCall<proxyDefineMetric>);
   add("proxy_increment_metric", "IL", hostCall<proxyIncrementMetric>);
   add("proxy_record_metric", "IL", hostCall<proxyRecordMetric>);

@@ -48,6 +48,9 @@ void WasmInstance::attach(std::unique_ptr<Vm> vm) {
   e.on_delete = find("proxy_on_delete");
   e.on_http_call_response = find("proxy_on_http_call_response");
   e.on_grpc_close = find("proxy_on_grpc_close");
+  e.on_grpc_receive_initial_metadata = find("proxy_on_grpc_receive_initial_metadata");
+  e.on_grpc_receive = find("proxy_on_grpc_receive");
+  e.on_grpc_receive_trailing_metadata = find("proxy_on_grpc_receive_trailing_metadata");
 }
 
 Status WasmInstance::runStartFunctions() {
@@ -348,6 +351,51 @@ void WasmInstance::onHttpCallResponse(uint32_t token, const HttpCallResponse* re
   scope_.in_call_response = false;
   status_code_ = 0;
   status_message_.clear();
+  afterRootCallback();
+}
+
+// Envoy's delivery (reference 5.7): a unary call reports only its message on success (the
+// call then ends) or only its close on failure; a stream reports everything until its close.
+void WasmInstance::onGrpcEvent(uint32_t token, GrpcEvent event, const Headers* metadata,
+                               std::string_view data, uint32_t status) {
+  auto it = grpc_calls_.find(token);
+  if (it == grpc_calls_.end()) return;
+  const bool stream = it->second;
+  if (!stream && (event == GrpcEvent::InitialMetadata || event == GrpcEvent::TrailingMetadata)) {
+    return;
+  }
+  if (!stream && event == GrpcEvent::Message) grpc_calls_.erase(it);
+  if (event == GrpcEvent::Close) grpc_calls_.erase(token);
+  if (failed() || root_ == nullptr || root_deleted_) return;
+  const uint64_t root = root_->id;
+  switch (event) {
+    case GrpcEvent::InitialMetadata:
+    case GrpcEvent::TrailingMetadata: {
+      const bool initial = event == GrpcEvent::InitialMetadata;
+      scope_.grpc_metadata = metadata;
+      scope_.grpc_metadata_type = initial ? 4 : 5;
+      callGuest(initial ? exports_.on_grpc_receive_initial_metadata
+                        : exports_.on_grpc_receive_trailing_metadata,
+                initial ? "proxy_on_grpc_receive_initial_metadata"
+                        : "proxy_on_grpc_receive_trailing_metadata",
+                root_, {root, token, metadata == nullptr ? 0 : metadata->size()});
+      scope_.grpc_metadata = nullptr;
+      break;
+    }
+    case GrpcEvent::Message:
+      scope_.grpc_message = data;
+      callGuest(exports_.on_grpc_receive, "proxy_on_grpc_receive", root_,
+                {root, token, data.size()});
+      scope_.grpc_message.reset();
+      break;
+    case GrpcEvent::Close:
+      status_code_ = status;
+      status_message_ = std::string(data);
+      callGuest(exports_.on_grpc_close, "proxy_on_grpc_close", root_, {root, token, status});
+      status_code_ = 0;
+      status_message_.clear();
+      break;
+  }
   afterRootCallback();
 }
 

@@ -56,6 +56,18 @@ struct HttpCallResponse {
   Headers trailers;
 };
 
+// proxy_grpc_call / proxy_grpc_stream, already validated (guest memory readable).
+struct GrpcCallRequest {
+  uint32_t token = 0;         // calls 5, 9, 13, ...; streams 6, 10, 14, ... per VM
+  bool stream = false;        // proxy_grpc_stream (no message, no timeout)
+  std::string_view upstream;  // cluster name (Envoy first tries a serialized GrpcService)
+  std::string_view service;
+  std::string_view method;
+  const Headers* initial_metadata = nullptr;
+  std::string_view message;              // unary request message
+  std::chrono::milliseconds timeout{0};  // 0 = none
+};
+
 // Per-process/per-worker services. One Embedder may serve many PluginVms of one worker.
 class Embedder {
  public:
@@ -79,6 +91,37 @@ class Embedder {
     (void)vm;
     (void)request;
     return abi::WasmResult::Unimplemented;
+  }
+
+  // Starts a gRPC call or stream. On Ok the embedder later delivers, on this thread,
+  // vm.onGrpcReceiveInitialMetadata / onGrpcReceive / onGrpcReceiveTrailingMetadata and
+  // finally vm.onGrpcClose (the host passes on what Envoy would: a unary call's message, or
+  // its close on failure). Unknown cluster: ParseFailure (Envoy's answer); the default
+  // knows no cluster.
+  virtual abi::WasmResult grpcCall(PluginVm& vm, const GrpcCallRequest& request) {
+    (void)vm;
+    (void)request;
+    return abi::WasmResult::ParseFailure;
+  }
+  // A message on a stream (end_stream half-closes after it). NotFound: unknown token.
+  virtual abi::WasmResult grpcSend(PluginVm& vm, uint32_t token, std::string_view message,
+                                   bool end_stream) {
+    (void)vm;
+    (void)token;
+    (void)message;
+    (void)end_stream;
+    return abi::WasmResult::NotFound;
+  }
+  // Cancel: reset, no further callbacks. Close: calls are cancelled, streams half-closed.
+  virtual abi::WasmResult grpcCancel(PluginVm& vm, uint32_t token) {
+    (void)vm;
+    (void)token;
+    return abi::WasmResult::NotFound;
+  }
+  virtual abi::WasmResult grpcClose(PluginVm& vm, uint32_t token) {
+    (void)vm;
+    (void)token;
+    return abi::WasmResult::NotFound;
   }
 
   // Runs `task` later on this embedder's thread (used to deliver proxy_on_queue_ready on the
