@@ -62,7 +62,9 @@ void runEvaluate(benchmark::State& state, const Policy& policy,
   }
 }
 
-Policy parsed(const char* config) { return std::move(Policy::parse(config)).value(); }
+Policy parsed(const char* config) {
+  return std::move(Policy::parse(config)).value();
+}
 
 void BM_TutorialAllow(benchmark::State& state) {
   runEvaluate(state, Policy::tutorial(), requestHeaders("true"));

@@ -32,10 +32,18 @@ constexpr const char* kRuleFields[] = {"name", "all", "any", nullptr};
 constexpr const char* kResponseFields[] = {"status",  "body",        "headers",
                                            "details", "grpc_status", nullptr};
 // The six matchers first, in MatchKind order.
-constexpr const char* kConditionFields[] = {"exact",  "prefix",      "suffix",
-                                            "contains", "one_of",    "present",
-                                            "header", "attribute",   "invert",
-                                            "ignore_case", "treat_missing_as_empty", nullptr};
+constexpr const char* kConditionFields[] = {"exact",
+                                            "prefix",
+                                            "suffix",
+                                            "contains",
+                                            "one_of",
+                                            "present",
+                                            "header",
+                                            "attribute",
+                                            "invert",
+                                            "ignore_case",
+                                            "treat_missing_as_empty",
+                                            nullptr};
 constexpr int kMatcherCount = 6;
 
 bool isTokenChar(char c) {
@@ -53,8 +61,8 @@ bool isHeaderName(std::string_view name, bool allow_pseudo) {
 }
 
 bool isNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
 }
 
 // [A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)* ; with dots = false: [A-Za-z0-9_-]+
@@ -469,8 +477,7 @@ bool ConfigReader::readRoute(const JsonNode& node, Route& out) {
   if (match->child_count == 0) return fail("must set route_name, host or path_prefix");
   RouteMatch& m = out.match;
   std::string_view route_name, host, path_prefix;
-  if (!readText(*match, "route_name", route_name, true) ||
-      !readText(*match, "host", host, true) ||
+  if (!readText(*match, "route_name", route_name, true) || !readText(*match, "host", host, true) ||
       !readText(*match, "path_prefix", path_prefix, true)) {
     return false;
   }
@@ -557,8 +564,7 @@ DenyResponse defaultConfiguredResponse() {
 
 Status parseConfig(std::string_view json, PolicyData& data) {
   if (json.size() > kMaxConfigSize) {
-    return Status::error("(root): configuration larger than " + decimal(kMaxConfigSize) +
-                         " bytes");
+    return Status::error("(root): configuration larger than " + decimal(kMaxConfigSize) + " bytes");
   }
   StatusOr<JsonDocument> doc = JsonDocument::parse(json);
   if (!doc) return doc.status();

@@ -38,7 +38,7 @@ struct JsonNode {
   bool boolean = false;
   bool is_integer = false;  // a Number without fraction or exponent that fits in int64_t
   int64_t integer = 0;
-  uint32_t first_child = kNoJsonNode;   // Array elements / Object members, in order
+  uint32_t first_child = kNoJsonNode;  // Array elements / Object members, in order
   uint32_t next_sibling = kNoJsonNode;
   uint32_t child_count = 0;
   JsonText key;   // member name, for children of an Object

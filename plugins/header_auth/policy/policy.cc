@@ -66,8 +66,8 @@ Value pathValue(const RequestView& request) {
   return value;
 }
 
-Value subjectValue(const PolicyData& data, const Condition& condition,
-                   const RequestView& request, std::string& scratch) {
+Value subjectValue(const PolicyData& data, const Condition& condition, const RequestView& request,
+                   std::string& scratch) {
   switch (condition.subject) {
     case Subject::Header: return headerValue(request, data.view(condition.header), scratch);
     case Subject::Path: return pathValue(request);
@@ -90,8 +90,8 @@ bool same(const char* a, std::string_view b, bool fold) {
   return true;
 }
 
-bool stringMatches(const PolicyData& data, const Condition& condition,
-                   const MatchValue& expected, std::string_view actual) {
+bool stringMatches(const PolicyData& data, const Condition& condition, const MatchValue& expected,
+                   std::string_view actual) {
   const std::string_view want = data.view(expected.text);
   const bool fold = condition.ignore_case;
   if (actual.size() < want.size()) return false;
@@ -111,8 +111,8 @@ bool stringMatches(const PolicyData& data, const Condition& condition,
   return false;
 }
 
-bool conditionHolds(const PolicyData& data, const Condition& condition,
-                    const RequestView& request, std::string& scratch) {
+bool conditionHolds(const PolicyData& data, const Condition& condition, const RequestView& request,
+                    std::string& scratch) {
   Value value = subjectValue(data, condition, request, scratch);
   if (condition.kind == MatchKind::Present) {
     return (value.present == condition.present) != condition.invert;
@@ -274,11 +274,21 @@ StatusOr<Policy> Policy::parse(std::string_view json) {
   return Policy(std::move(data));
 }
 
-bool Policy::isTutorial() const { return data_->tutorial; }
-std::string_view Policy::statPrefix() const { return data_->stat_prefix; }
-const std::string& Policy::allowedCounter() const { return data_->allowed_counter; }
-const std::string& Policy::deniedCounter() const { return data_->denied_counter; }
-const std::string& Policy::dryRunDeniedCounter() const { return data_->dry_run_denied_counter; }
+bool Policy::isTutorial() const {
+  return data_->tutorial;
+}
+std::string_view Policy::statPrefix() const {
+  return data_->stat_prefix;
+}
+const std::string& Policy::allowedCounter() const {
+  return data_->allowed_counter;
+}
+const std::string& Policy::deniedCounter() const {
+  return data_->denied_counter;
+}
+const std::string& Policy::dryRunDeniedCounter() const {
+  return data_->dry_run_denied_counter;
+}
 const std::vector<std::string>& Policy::policyCounters() const {
   return data_->policy_counters;
 }

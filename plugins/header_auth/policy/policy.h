@@ -65,7 +65,7 @@ class Policy {
 
   Decision evaluate(const RequestView& request) const;
 
-  bool isTutorial() const;  // empty configuration
+  bool isTutorial() const;              // empty configuration
   std::string_view statPrefix() const;  // "header_auth" unless configured
 
   // Counter names: "<stat_prefix>.allowed", ".denied", ".dry_run_denied" and, for every

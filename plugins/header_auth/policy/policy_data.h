@@ -60,7 +60,7 @@ struct Rule {
 };
 
 struct RuleSet {
-  Range deny;   // into PolicyData::rules
+  Range deny;  // into PolicyData::rules
   Range allow;
   Verdict fallback = Verdict::Deny;  // "default"
   bool dry_run = false;
@@ -72,7 +72,7 @@ struct RouteMatch {
   bool has_host = false;
   bool has_path_prefix = false;
   TextRef route_name;
-  TextRef host;  // lower-case, compared case-insensitively with the port stripped
+  TextRef host;         // lower-case, compared case-insensitively with the port stripped
   TextRef path_prefix;  // on the path without query
 };
 

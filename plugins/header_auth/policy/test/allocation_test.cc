@@ -20,8 +20,12 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   std::abort();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace meshwasm::header_auth {
 namespace {
@@ -57,8 +61,8 @@ TEST(Allocation, ConfiguredEvaluationDoesNotAllocate) {
     EXPECT_EQ(allocationsDuring(*policy, kRequest), 0);
     EXPECT_EQ(allocationsDuring(*policy, kRequest, "r1"), 0);
   }
-  auto secret = Policy::parse(testing::allowIf(std::string(R"({"header": "x-api-key", "exact": ")") +
-                                               testing::kSecretDigest + "\"}"));
+  auto secret = Policy::parse(testing::allowIf(
+      std::string(R"({"header": "x-api-key", "exact": ")") + testing::kSecretDigest + "\"}"));
   ASSERT_TRUE(secret.isOk());
   EXPECT_EQ(allocationsDuring(*secret, kRequest), 0);
 }

@@ -15,14 +15,18 @@ namespace meshwasm::header_auth {
 namespace {
 
 // Wraps one condition as allow[0].all[0].
-std::string cond(const std::string& condition) { return testing::allowIf(condition); }
+std::string cond(const std::string& condition) {
+  return testing::allowIf(condition);
+}
 
 struct ConfigError {
   std::string config;
   std::string error;
 };
 
-void PrintTo(const ConfigError& c, std::ostream* out) { *out << c.error; }
+void PrintTo(const ConfigError& c, std::ostream* out) {
+  *out << c.error;
+}
 
 class ConfigErrors : public ::testing::TestWithParam<ConfigError> {};
 
@@ -58,18 +62,21 @@ std::vector<ConfigError> errorCases() {
       {R"({"default": true})", R"(default: must be "allow" or "deny")"},
       {R"({"dry_run": "yes"})", "dry_run: must be a boolean"},
       {R"({"stat_prefix": 7})", "stat_prefix: must be a string"},
-      {R"({"stat_prefix": "a..b"})", R"(stat_prefix: must match [A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)"},
+      {R"({"stat_prefix": "a..b"})",
+       R"(stat_prefix: must match [A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)"},
       {R"({"stat_prefix": ""})", R"(stat_prefix: must match [A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)"},
       {R"({"stat_prefix": "a b"})", R"(stat_prefix: must match [A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)"},
       {R"({"allow": {}})", "allow: must be an array"},
       {R"({"deny": [1]})", "deny[0]: must be an object"},
       // policies
-      {R"({"allow": [{"all": [{"header": "x", "present": true}]}]})", R"(allow[0]: needs a "name")"},
+      {R"({"allow": [{"all": [{"header": "x", "present": true}]}]})",
+       R"(allow[0]: needs a "name")"},
       {R"({"allow": [{"name": 1, "all": []}]})", "allow[0].name: must be a string"},
       {R"({"allow": [{"name": "a b", "all": []}]})", "allow[0].name: must match [A-Za-z0-9_-]+"},
       {R"({"allow": [{"name": "", "all": []}]})", "allow[0].name: must match [A-Za-z0-9_-]+"},
       {R"({"allow": [{"name": "a"}]})", R"(allow[0]: needs "all" or "any")"},
-      {R"({"allow": [{"name": "a", "all": [], "any": []}]})", R"(allow[0]: has both "all" and "any")"},
+      {R"({"allow": [{"name": "a", "all": [], "any": []}]})",
+       R"(allow[0]: has both "all" and "any")"},
       {R"({"allow": [{"name": "a", "all": []}]})", "allow[0].all: must not be empty"},
       {R"({"deny": [{"name": "a", "any": {}}]})", "deny[0].any: must be an array"},
       {R"({"allow": [{"name": "a", "all": ["x"]}]})", "allow[0].all[0]: must be an object"},
@@ -89,7 +96,8 @@ std::vector<ConfigError> errorCases() {
       {cond(R"({"header": "", "exact": "1"})"), "allow[0].all[0].header: not a valid header name"},
       {cond(R"({"header": "bad name", "exact": "1"})"),
        "allow[0].all[0].header: not a valid header name"},
-      {cond(R"({"header": "x:y", "exact": "1"})"), "allow[0].all[0].header: not a valid header name"},
+      {cond(R"({"header": "x:y", "exact": "1"})"),
+       "allow[0].all[0].header: not a valid header name"},
       {cond(R"({"attribute": "query", "exact": "1"})"),
        R"(allow[0].all[0].attribute: must be "path", "method" or "host")"},
       {cond(R"({"attribute": 1, "exact": "1"})"),
@@ -124,7 +132,8 @@ std::vector<ConfigError> errorCases() {
       // digests
       {cond(R"({"header": "x", "exact": "sha256:abc"})"),
        R"(allow[0].all[0].exact: invalid sha256 digest (expected "sha256:" and 64 hex digits))"},
-      {cond(R"({"header": "x", "exact": "sha256:zz978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"})"),
+      {cond(
+           R"({"header": "x", "exact": "sha256:zz978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"})"),
        R"(allow[0].all[0].exact: invalid sha256 digest (expected "sha256:" and 64 hex digits))"},
       {cond(R"({"header": "x", "one_of": ["a", "sha256:"]})"),
        R"(allow[0].all[0].one_of[1]: invalid sha256 digest (expected "sha256:" and 64 hex digits))"},
@@ -163,7 +172,8 @@ std::vector<ConfigError> errorCases() {
       {R"({"routes": {}})", "routes: must be an array"},
       {R"({"routes": [1]})", "routes[0]: must be an object"},
       {R"({"routes": [{"allow": []}]})", R"(routes[0]: needs a "match")"},
-      {R"({"routes": [{"match": {}}]})", "routes[0].match: must set route_name, host or path_prefix"},
+      {R"({"routes": [{"match": {}}]})",
+       "routes[0].match: must set route_name, host or path_prefix"},
       {R"({"routes": [{"match": {"path": "/"}}]})", R"(routes[0].match: unknown field "path")"},
       {R"({"routes": [{"match": {"host": ""}}]})", "routes[0].match.host: must not be empty"},
       {R"({"routes": [{"match": {"route_name": 1}}]})",
@@ -202,7 +212,8 @@ TEST(ConfigAccepted, TheIssueExampleParses) {
 }
 
 TEST(ConfigAccepted, RouteMayReuseATopLevelPolicyName) {
-  auto policy = Policy::parse(R"({"allow": [{"name": "a", "all": [{"header": "x", "present": true}]}],
+  auto policy =
+      Policy::parse(R"({"allow": [{"name": "a", "all": [{"header": "x", "present": true}]}],
       "routes": [{"match": {"host": "h"}, "deny": [{"name": "a", "all": [{"header": "y", "present": true}]}]}]})");
   EXPECT_TRUE(policy.isOk()) << policy.message();
 }
@@ -271,7 +282,8 @@ TEST(ReadmeExamples, InvalidExamplesAreRefusedByTheParser) {
       {"wrong_type", "allow[0].all[0].present: must be a boolean"},
   };
   for (const auto& [name, error] : expected) {
-    std::string config = readFile(std::string(HEADER_AUTH_DIR) + "/schema/invalid/" + name + ".json");
+    std::string config =
+        readFile(std::string(HEADER_AUTH_DIR) + "/schema/invalid/" + name + ".json");
     ASSERT_FALSE(config.empty()) << name;
     auto policy = Policy::parse(config);
     ASSERT_FALSE(policy.isOk()) << name;

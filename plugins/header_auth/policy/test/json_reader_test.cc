@@ -63,8 +63,9 @@ TEST(JsonReader, AcceptsValidRawUtf8) {
 }
 
 TEST(JsonReader, IntegersAtTheEdgesOfInt64) {
-  auto doc = JsonDocument::parse("[9223372036854775807, -9223372036854775808, "
-                                 "9223372036854775808, -0, 0, 1e2, 2.0]");
+  auto doc = JsonDocument::parse(
+      "[9223372036854775807, -9223372036854775808, "
+      "9223372036854775808, -0, 0, 1e2, 2.0]");
   ASSERT_TRUE(doc.isOk());
   const JsonNode& root = doc->root();
   EXPECT_TRUE(child(*doc, root, 0).is_integer);
@@ -90,7 +91,9 @@ struct BadJson {
   std::string error;
 };
 
-void PrintTo(const BadJson& bad, std::ostream* out) { *out << bad.error; }
+void PrintTo(const BadJson& bad, std::ostream* out) {
+  *out << bad.error;
+}
 
 class JsonReaderErrors : public ::testing::TestWithParam<BadJson> {};
 

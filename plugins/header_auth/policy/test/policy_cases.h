@@ -11,17 +11,19 @@
 namespace meshwasm::header_auth::testing {
 
 struct PolicyCase {
-  std::string name;    // unique, used as the test's label
-  std::string config;  // plugin configuration (JSON)
+  std::string name;                                          // unique, used as the test's label
+  std::string config;                                        // plugin configuration (JSON)
   std::vector<std::pair<std::string, std::string>> headers;  // request headers, in order
   std::string route_name;
-  bool allowed = false;        // the request goes upstream
-  std::string policy;          // deciding policy, or "default"
+  bool allowed = false;  // the request goes upstream
+  std::string policy;    // deciding policy, or "default"
   bool dry_run_denied = false;
-  int route = -1;              // index of the matching route, -1 for the top level
+  int route = -1;  // index of the matching route, -1 for the top level
 };
 
-inline void PrintTo(const PolicyCase& c, std::ostream* out) { *out << c.name; }
+inline void PrintTo(const PolicyCase& c, std::ostream* out) {
+  *out << c.name;
+}
 
 // sha256 of "s3cret", "", "a" and "s3cret,other" (checked by sha256_test.cc).
 inline constexpr const char* kSecretDigest =
@@ -109,8 +111,8 @@ inline std::vector<PolicyCase> policyCases() {
            {{"x", "b"}}, true),
       when("ExactInvertedRefusesSameValue", R"({"header": "x", "exact": "a", "invert": true})",
            {{"x", "a"}}, false),
-      when("ExactInvertedNeverMatchesMissing",
-           R"({"header": "x", "exact": "a", "invert": true})", {}, false),
+      when("ExactInvertedNeverMatchesMissing", R"({"header": "x", "exact": "a", "invert": true})",
+           {}, false),
       when("ExactInvertedMatchesMissingTreatedAsEmpty",
            R"({"header": "x", "exact": "a", "invert": true, "treat_missing_as_empty": true})", {},
            true),
@@ -118,8 +120,8 @@ inline std::vector<PolicyCase> policyCases() {
            {{"x-token", "a"}}, true),
       when("RequestHeaderNameIsCaseInsensitive", R"({"header": "x-token", "exact": "a"})",
            {{"X-TOKEN", "a"}}, true),
-      when("OtherHeadersAreIgnored", R"({"header": "x", "exact": "a"})",
-           {{"y", "a"}, {"xx", "a"}}, false),
+      when("OtherHeadersAreIgnored", R"({"header": "x", "exact": "a"})", {{"y", "a"}, {"xx", "a"}},
+           false),
       // prefix
       when("PrefixMatches", R"({"header": "authorization", "prefix": "Bearer "})",
            {{"authorization", "Bearer abc"}}, true),
@@ -128,8 +130,7 @@ inline std::vector<PolicyCase> policyCases() {
       when("PrefixIgnoreCase",
            R"({"header": "authorization", "prefix": "Bearer ", "ignore_case": true})",
            {{"authorization", "BEARER abc"}}, true),
-      when("PrefixLongerThanValue", R"({"header": "x", "prefix": "abcd"})", {{"x", "abc"}},
-           false),
+      when("PrefixLongerThanValue", R"({"header": "x", "prefix": "abcd"})", {{"x", "abc"}}, false),
       when("PrefixEqualToValue", R"({"header": "x", "prefix": "abc"})", {{"x", "abc"}}, true),
       when("PrefixInverted", R"({"header": "x", "prefix": "Bearer ", "invert": true})",
            {{"x", "Basic abc"}}, true),
@@ -143,10 +144,8 @@ inline std::vector<PolicyCase> policyCases() {
            {{"x", "api.example.org"}}, false),
       when("SuffixIgnoreCase", R"({"header": "x", "suffix": ".example.com", "ignore_case": true})",
            {{"x", "API.EXAMPLE.COM"}}, true),
-      when("SuffixLongerThanValue", R"({"header": "x", "suffix": "abcd"})", {{"x", "bcd"}},
-           false),
-      when("SuffixInvertedMissing", R"({"header": "x", "suffix": "a", "invert": true})", {},
-           false),
+      when("SuffixLongerThanValue", R"({"header": "x", "suffix": "abcd"})", {{"x", "bcd"}}, false),
+      when("SuffixInvertedMissing", R"({"header": "x", "suffix": "a", "invert": true})", {}, false),
       when("SuffixInverted", R"({"header": "x", "suffix": ".com", "invert": true})",
            {{"x", "a.org"}}, true),
       // contains
@@ -154,10 +153,9 @@ inline std::vector<PolicyCase> policyCases() {
            {{"user-agent", "googlebot/2.1"}}, true),
       when("ContainsMatchesAtStart", R"({"header": "x", "contains": "bot"})", {{"x", "bot1"}},
            true),
-      when("ContainsMatchesAtEnd", R"({"header": "x", "contains": "bot"})", {{"x", "a-bot"}},
-           true),
-      when("ContainsIsCaseSensitive", R"({"header": "x", "contains": "bot"})",
-           {{"x", "GoogleBot"}}, false),
+      when("ContainsMatchesAtEnd", R"({"header": "x", "contains": "bot"})", {{"x", "a-bot"}}, true),
+      when("ContainsIsCaseSensitive", R"({"header": "x", "contains": "bot"})", {{"x", "GoogleBot"}},
+           false),
       when("ContainsIgnoreCase", R"({"header": "x", "contains": "bot", "ignore_case": true})",
            {{"x", "GoogleBOT"}}, true),
       when("ContainsInverted", R"({"header": "x", "contains": "bot", "invert": true})",
@@ -188,8 +186,8 @@ inline std::vector<PolicyCase> policyCases() {
       when("PresentTrueMissing", R"({"header": "x", "present": true})", {}, false),
       when("PresentFalseMissing", R"({"header": "x", "present": false})", {}, true),
       when("PresentFalsePresent", R"({"header": "x", "present": false})", {{"x", "1"}}, false),
-      when("PresentTrueInvertedMissing", R"({"header": "x", "present": true, "invert": true})",
-           {}, true),
+      when("PresentTrueInvertedMissing", R"({"header": "x", "present": true, "invert": true})", {},
+           true),
       when("PresentFalseInvertedPresent", R"({"header": "x", "present": false, "invert": true})",
            {{"x", "1"}}, true),
       when("PresentRepeated", R"({"header": "x", "present": true})", {{"x", "1"}, {"x", "2"}},
@@ -203,10 +201,8 @@ inline std::vector<PolicyCase> policyCases() {
            {{"x", "a"}, {"x", "b"}}, true),
       when("RepeatedThreeValues", R"({"header": "x", "exact": "a,b,c"})",
            {{"x", "a"}, {"y", "z"}, {"x", "b"}, {"x", "c"}}, true),
-      when("RepeatedEmptyValues", R"({"header": "x", "exact": ","})", {{"x", ""}, {"x", ""}},
-           true),
-      when("RepeatedPrefix", R"({"header": "x", "prefix": "a,"})", {{"x", "a"}, {"x", "b"}},
-           true),
+      when("RepeatedEmptyValues", R"({"header": "x", "exact": ","})", {{"x", ""}, {"x", ""}}, true),
+      when("RepeatedPrefix", R"({"header": "x", "prefix": "a,"})", {{"x", "a"}, {"x", "b"}}, true),
       when("RepeatedOneOfSeesJoinedValue", R"({"header": "x", "one_of": ["a", "b"]})",
            {{"x", "a"}, {"x", "b"}}, false),
       when("RepeatedWithDifferentNameCase", R"({"header": "x", "exact": "a,b"})",
@@ -222,8 +218,7 @@ inline std::vector<PolicyCase> policyCases() {
       when("PathOnlyQuery", R"({"attribute": "path", "exact": "/"})", {{":path", "/?a=b"}}, true),
       when("PathQueryNeverMatched", R"({"attribute": "path", "contains": "a=b"})",
            {{":path", "/x?a=b"}}, false),
-      when("MethodExact", R"({"attribute": "method", "exact": "GET"})", {{":method", "GET"}},
-           true),
+      when("MethodExact", R"({"attribute": "method", "exact": "GET"})", {{":method", "GET"}}, true),
       when("MethodIsCaseSensitive", R"({"attribute": "method", "exact": "GET"})",
            {{":method", "get"}}, false),
       when("MethodOneOf", R"({"attribute": "method", "one_of": ["GET", "HEAD"]})",
@@ -252,9 +247,10 @@ inline std::vector<PolicyCase> policyCases() {
            {{"x-key", "s3cret!"}}, false),
       when("SecretIsNotThePlaintextDigest",
            std::string(R"({"header": "x-key", "exact": ")") + s + "\"}", {{"x-key", s}}, false),
-      when("SecretUpperCaseHex",
-           R"({"header": "x-key", "exact": "sha256:1EC1C26B50D5D3C58D9583181AF8076655FE00756BF7285940BA3670F99FCBA0"})",
-           {{"x-key", "s3cret"}}, true),
+      when(
+          "SecretUpperCaseHex",
+          R"({"header": "x-key", "exact": "sha256:1EC1C26B50D5D3C58D9583181AF8076655FE00756BF7285940BA3670F99FCBA0"})",
+          {{"x-key", "s3cret"}}, true),
       when("SecretOneOfMixedPlain",
            std::string(R"({"header": "x-key", "one_of": [")") + kADigest + R"(", "plain"]})",
            {{"x-key", "plain"}}, true),
@@ -277,18 +273,22 @@ inline std::vector<PolicyCase> policyCases() {
            std::string(R"({"header": "x-key", "exact": ")") + kJoinedDigest + "\"}",
            {{"x-key", "s3cret"}, {"x-key", "other"}}, true),
       // all / any
-      full("AllBothHold",
-           R"({"allow": [{"name": "both", "all": [{"header": "a", "exact": "1"}, {"header": "b", "exact": "2"}]}]})",
-           {{"a", "1"}, {"b", "2"}}, true, "both"),
-      full("AllOneFails",
-           R"({"allow": [{"name": "both", "all": [{"header": "a", "exact": "1"}, {"header": "b", "exact": "2"}]}]})",
-           {{"a", "1"}, {"b", "3"}}, false, "default"),
-      full("AnyOneHolds",
-           R"({"allow": [{"name": "either", "any": [{"header": "a", "exact": "1"}, {"header": "b", "exact": "2"}]}]})",
-           {{"b", "2"}}, true, "either"),
-      full("AnyNoneHolds",
-           R"({"allow": [{"name": "either", "any": [{"header": "a", "exact": "1"}, {"header": "b", "exact": "2"}]}]})",
-           {{"a", "2"}, {"b", "1"}}, false, "default"),
+      full(
+          "AllBothHold",
+          R"({"allow": [{"name": "both", "all": [{"header": "a", "exact": "1"}, {"header": "b", "exact": "2"}]}]})",
+          {{"a", "1"}, {"b", "2"}}, true, "both"),
+      full(
+          "AllOneFails",
+          R"({"allow": [{"name": "both", "all": [{"header": "a", "exact": "1"}, {"header": "b", "exact": "2"}]}]})",
+          {{"a", "1"}, {"b", "3"}}, false, "default"),
+      full(
+          "AnyOneHolds",
+          R"({"allow": [{"name": "either", "any": [{"header": "a", "exact": "1"}, {"header": "b", "exact": "2"}]}]})",
+          {{"b", "2"}}, true, "either"),
+      full(
+          "AnyNoneHolds",
+          R"({"allow": [{"name": "either", "any": [{"header": "a", "exact": "1"}, {"header": "b", "exact": "2"}]}]})",
+          {{"a", "2"}, {"b", "1"}}, false, "default"),
       // order: deny before allow before default
       full("DenyBeatsAllow", kOrderConfig, {{"allow", "true"}, {"user-agent", "EvilBot"}}, false,
            "no-bots"),
@@ -296,17 +296,18 @@ inline std::vector<PolicyCase> policyCases() {
            true, "tutorial"),
       full("SecondDenyPolicy", kOrderConfig, {{"allow", "true"}, {"x-debug", ""}}, false,
            "no-debug"),
-      full("FirstMatchingDenyIsReported", kOrderConfig,
-           {{"x-debug", "1"}, {"user-agent", "bot"}}, false, "no-bots"),
+      full("FirstMatchingDenyIsReported", kOrderConfig, {{"x-debug", "1"}, {"user-agent", "bot"}},
+           false, "no-bots"),
       full("FirstMatchingAllowIsReported", kOrderConfig, {{"x-token", "t"}, {"allow", "true"}},
            true, "tutorial"),
       full("SecondAllowPolicy", kOrderConfig, {{"x-token", "t"}}, true, "token"),
       full("DefaultDenyWhenNothingMatches", kOrderConfig, {{"allow", "yes"}}, false, "default"),
       full("DefaultAllow", R"({"allow": [], "default": "allow"})", {{"allow", "no"}}, true,
            "default"),
-      full("DenyBeatsDefaultAllow",
-           R"({"deny": [{"name": "d", "all": [{"header": "x", "present": true}]}], "default": "allow"})",
-           {{"x", ""}}, false, "d"),
+      full(
+          "DenyBeatsDefaultAllow",
+          R"({"deny": [{"name": "d", "all": [{"header": "x", "present": true}]}], "default": "allow"})",
+          {{"x", ""}}, false, "d"),
       full("NoPoliciesDefaultDeny", R"({"stat_prefix": "edge"})", {{"allow", "true"}}, false,
            "default"),
       full("ExplicitTutorialPolicyJoinsRepeatedValues",
@@ -316,12 +317,14 @@ inline std::vector<PolicyCase> policyCases() {
            true, "tutorial"),
       full("EmptyConfigurationDenies", "", {{"allow", "True"}}, false, "default"),
       // dry run
-      full("DryRunLetsDeniedThrough",
-           R"({"deny": [{"name": "no-bots", "any": [{"header": "user-agent", "contains": "bot"}]}], "default": "allow", "dry_run": true})",
-           {{"user-agent", "bot"}}, true, "no-bots", "", -1, true),
-      full("DryRunAllowedIsNotCounted",
-           R"({"deny": [{"name": "no-bots", "any": [{"header": "user-agent", "contains": "bot"}]}], "default": "allow", "dry_run": true})",
-           {{"user-agent", "curl"}}, true, "default"),
+      full(
+          "DryRunLetsDeniedThrough",
+          R"({"deny": [{"name": "no-bots", "any": [{"header": "user-agent", "contains": "bot"}]}], "default": "allow", "dry_run": true})",
+          {{"user-agent", "bot"}}, true, "no-bots", "", -1, true),
+      full(
+          "DryRunAllowedIsNotCounted",
+          R"({"deny": [{"name": "no-bots", "any": [{"header": "user-agent", "contains": "bot"}]}], "default": "allow", "dry_run": true})",
+          {{"user-agent", "curl"}}, true, "default"),
       full("DryRunDefaultDeny", R"({"dry_run": true})", {}, true, "default", "", -1, true),
       full("DryRunFalseDenies", R"({"dry_run": false})", {}, false, "default"),
       // routes
@@ -334,7 +337,8 @@ inline std::vector<PolicyCase> policyCases() {
            "r9"),
       full("TopLevelWithoutRouteName", kRoutesConfig, {{"allow", "true"}}, true, "tutorial"),
       full("RouteByHostAndPathPrefix", kRoutesConfig,
-           {{":authority", "api.example.com:8443"}, {":path", "/admin/users?x=1"},
+           {{":authority", "api.example.com:8443"},
+            {":path", "/admin/users?x=1"},
             {"allow", "true"}},
            false, "default", "", 1),
       full("RouteNeedsEveryMatchField", kRoutesConfig,
@@ -344,14 +348,14 @@ inline std::vector<PolicyCase> policyCases() {
            {{":authority", "OPEN.example.COM"}, {":path", "/"}}, true, "default", "", 2),
       full("RoutePathPrefixIgnoresQuery", kRoutesConfig, {{":path", "/public?/admin"}}, true,
            "default", "", 3),
-      full("RouteClearsDeny", kRoutesConfig, {{":path", "/public/x"}, {"user-agent", "bot"}},
-           true, "default", "", 3),
+      full("RouteClearsDeny", kRoutesConfig, {{":path", "/public/x"}, {"user-agent", "bot"}}, true,
+           "default", "", 3),
       full("RoutePathPrefixIsCaseSensitive", kRoutesConfig, {{":path", "/PUBLIC/x"}}, false,
            "default"),
       full("RouteWithoutPathDoesNotMatchPathPrefix", kRoutesConfig, {{"allow", "true"}}, true,
            "tutorial"),
-      full("RouteDryRunOnly", kRoutesConfig, {{":path", "/audit/log"}, {"user-agent", "bot"}},
-           true, "no-bots", "", 4, true),
+      full("RouteDryRunOnly", kRoutesConfig, {{":path", "/audit/log"}, {"user-agent", "bot"}}, true,
+           "no-bots", "", 4, true),
       full("RouteDryRunInheritsAllow", kRoutesConfig, {{":path", "/audit"}, {"allow", "true"}},
            true, "tutorial", "", 4),
       full("FirstMatchingRouteWins", kRoutesConfig,

@@ -148,8 +148,7 @@ TEST(ConfiguredPolicy, EmptyHeadersObjectRemovesDefaultHeaders) {
 TEST(ConfiguredPolicy, RouteDenyResponseReplacesTheWholeResponse) {
   auto policy = Policy::parse(testing::kRoutesConfig);
   ASSERT_TRUE(policy.isOk()) << policy.message();
-  Decision decision =
-      run(*policy, {{":authority", "api.example.com"}, {":path", "/admin"}});
+  Decision decision = run(*policy, {{":authority", "api.example.com"}, {":path", "/admin"}});
   ASSERT_EQ(decision.route, 1);
   ASSERT_NE(decision.response, nullptr);
   EXPECT_EQ(decision.response->status, 401u);

@@ -128,9 +128,8 @@ TEST(PolicyThroughReplay, EveryTableCaseDecidesAsNatively) {
     ASSERT_TRUE(run.lines[0].value("ok", false)) << run.lines[0].dump();
 
     const bool tutorial = config.empty() || config == "{}";
-    const std::string prefix = config.find("\"stat_prefix\": \"edge\"") != std::string::npos
-                                   ? "edge"
-                                   : "header_auth";
+    const std::string prefix =
+        config.find("\"stat_prefix\": \"edge\"") != std::string::npos ? "edge" : "header_auth";
     uint64_t allowed = 0, denied = 0, dry_run_denied = 0;
     std::map<std::string, uint64_t> matched;
     for (size_t i = 0; i < cases.size(); ++i) {
@@ -145,8 +144,9 @@ TEST(PolicyThroughReplay, EveryTableCaseDecidesAsNatively) {
         ASSERT_TRUE(line["local_reply"].is_object());
         EXPECT_EQ(line["local_reply"].value("status", 0),
                   c.name.rfind("RouteByHostAndPathPrefix", 0) == 0 ? 401 : 403);
-        EXPECT_TRUE(logsContain(line, tutorial ? "allow header not found or is not true, deny by default"
-                                               : "denied by policy " + c.policy));
+        EXPECT_TRUE(logsContain(line, tutorial
+                                          ? "allow header not found or is not true, deny by default"
+                                          : "denied by policy " + c.policy));
       }
       if (c.dry_run_denied) {
         EXPECT_TRUE(logsContain(line, "dry run: policy " + c.policy + " would deny the request"));
