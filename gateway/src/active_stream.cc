@@ -206,7 +206,7 @@ void ActiveStream::respondHeaders(HeaderMap& headers, bool end_stream) {
   if (end_stream && !has_length && !no_body_status) headers.set("content-length", "0");
   bool close = !session_.keepAlive() || w.draining || !session_.requestComplete();
   chunked_ = !end_stream && !has_length && !head_request_;
-  if (chunked_ && !session_.keepAlive()) {
+  if (chunked_ && session_.http10()) {
     chunked_ = false;  // HTTP/1.0 client: the body ends when the connection closes
     close = true;
   }

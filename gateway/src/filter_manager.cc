@@ -219,12 +219,15 @@ void FilterManager::finish() {
 // ------------------------------------------------------------------ iteration
 
 void FilterManager::pump(Direction& dir, size_t pos) {
-  for (size_t p = pos; p < dir.slots.size(); ++p) {
-    if (reset_ || dir.aborted) return;
-    if (p + 1 == dir.slots.size()) {
-      deliverToSink(dir);
-    } else {
-      processSlot(dir, p);
+  // Headers go through every filter before any body does, then trailers (Envoy's order).
+  for (int phase = 0; phase < 3; ++phase) {
+    for (size_t p = pos; p < dir.slots.size(); ++p) {
+      if (reset_ || dir.aborted) return;
+      if (p + 1 == dir.slots.size()) {
+        deliverToSink(dir, phase);
+      } else {
+        processSlot(dir, p, phase);
+      }
     }
   }
 }
@@ -240,14 +243,14 @@ void FilterManager::leaveCallback() {
   current_filter_.reset();
 }
 
-bool FilterManager::processSlot(Direction& dir, size_t pos) {
+bool FilterManager::processSlot(Direction& dir, size_t pos, int phase) {
   Slot& s = dir.slots[pos];
   if (s.stop != Stop::None) return false;
   size_t index = dir.order[pos];
   StreamFilter& filter = *filters_[index];
   auto next = [&]() -> Slot& { return dir.slots[pos + 1]; };
 
-  if (s.headers_pending) {
+  if (phase == 0 && s.headers_pending) {
     bool eos = s.end_stream && s.data.empty() && !s.trailers_pending;
     s.headers_pending = false;
     HeaderMap& headers = dir.encode ? *response_headers_ : *request_headers_;
@@ -276,7 +279,8 @@ bool FilterManager::processSlot(Direction& dir, size_t pos) {
 
   if (!s.headers_done) return false;
 
-  if (s.data_pending && !s.end_passed && (!s.data.empty() || (s.end_stream && !s.trailers_pending))) {
+  if (phase >= 1 && s.data_pending && !s.end_passed &&
+      (!s.data.empty() || (s.end_stream && !s.trailers_pending))) {
     bool eos = s.end_stream && !s.trailers_pending;
     s.data_pending = false;
     enterCallback(index);
@@ -310,7 +314,7 @@ bool FilterManager::processSlot(Direction& dir, size_t pos) {
     if (s.stop != Stop::None) return false;
   }
 
-  if (s.trailers_pending && s.stop == Stop::None) {
+  if (phase == 2 && s.trailers_pending && s.stop == Stop::None) {
     s.trailers_pending = false;
     HeaderMap& trailers = dir.encode ? *response_trailers_ : *request_trailers_;
     enterCallback(index);
@@ -336,9 +340,9 @@ bool FilterManager::processSlot(Direction& dir, size_t pos) {
   return !reset_ && !dir.aborted;
 }
 
-void FilterManager::deliverToSink(Direction& dir) {
+void FilterManager::deliverToSink(Direction& dir, int phase) {
   Slot& s = dir.slots.back();
-  if (s.headers_pending) {
+  if (phase == 0 && s.headers_pending) {
     s.headers_pending = false;
     s.headers_done = true;
     bool eos = s.end_stream && s.data.empty() && !s.trailers_pending;
@@ -355,7 +359,7 @@ void FilterManager::deliverToSink(Direction& dir) {
     }
     if (reset_ || dir.aborted) return;
   }
-  if (!s.headers_done) return;
+  if (!s.headers_done || phase == 0) return;
   if (s.data_pending && !s.end_passed) {
     s.data_pending = false;
     bool eos = s.end_stream && !s.trailers_pending;
@@ -371,7 +375,7 @@ void FilterManager::deliverToSink(Direction& dir) {
       if (reset_ || dir.aborted) return;
     }
   }
-  if (s.trailers_pending) {
+  if (phase == 2 && s.trailers_pending) {
     s.trailers_pending = false;
     s.end_passed = true;
     if (dir.encode) {

@@ -88,8 +88,8 @@ class FilterManager {
 
   void start(Direction& dir, std::vector<size_t> order);
   void pump(Direction& dir, size_t pos);
-  bool processSlot(Direction& dir, size_t pos);
-  void deliverToSink(Direction& dir);
+  bool processSlot(Direction& dir, size_t pos, int phase);
+  void deliverToSink(Direction& dir, int phase);
   void resume(Direction& dir, size_t filter_index);
   size_t positionOf(const Direction& dir, size_t filter_index) const;
   // Brackets a filter callback: deferred actions run when the outermost one returns.

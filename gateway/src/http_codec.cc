@@ -34,6 +34,7 @@ class Parser final : public http::basic_parser<IsRequest> {
   }
 
   std::string error_details;
+  int version() const { return version_; }
   bool headers_done = false;
   bool head_response = false;
 
@@ -188,7 +189,7 @@ class Decoder final : public MessageDecoder {
     if constexpr (!IsRequest) parser_->skip(head);
   }
   bool keepAlive() const override { return parser_->keep_alive(); }
-  bool http10() const override { return false; }
+  bool http10() const override { return parser_->version() < 11; }
   bool chunked() const override { return parser_->chunked(); }
   const std::string& errorDetails() const override { return details_; }
 

@@ -120,6 +120,7 @@ void Session::parse() {
 
 void Session::onHeaders(HeaderMap headers, bool end_stream) {
   request_keep_alive_ = decoder_->keepAlive();
+  request_http10_ = decoder_->http10();
   request_complete_ = end_stream;
   if (end_stream) {
     arm(TimerKind::None);

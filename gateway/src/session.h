@@ -36,6 +36,7 @@ class Session : public std::enable_shared_from_this<Session>, public MessageCall
   const std::string& remoteIp() const { return remote_ip_; }
   bool requestComplete() const { return request_complete_; }
   bool keepAlive() const { return request_keep_alive_; }
+  bool http10() const { return request_http10_; }
 
   // MessageCallbacks (request side)
   void onHeaders(HeaderMap headers, bool end_stream) override;
@@ -76,6 +77,7 @@ class Session : public std::enable_shared_from_this<Session>, public MessageCall
   bool stream_done_pending_ = false;
   bool close_after_stream_ = false;
   bool request_keep_alive_ = true;
+  bool request_http10_ = false;
 };
 
 }  // namespace meshwasm::gateway
