@@ -120,7 +120,8 @@ int build(const Args& args) {
   }
   auto image = oci::buildImage(*wasm, *format);
   if (!image) return fail("build", image.message());
-  if (Status s = oci::writeLayout(*image, args.output, args.tag); !s) return fail("build", s.message());
+  if (Status s = oci::writeLayout(*image, args.output, args.tag); !s)
+    return fail("build", s.message());
   std::printf("built %s: %s image, manifest %s, module sha256:%s (%zu bytes)\n",
               args.output.c_str(), oci::toString(*format), image->manifestDigest.c_str(),
               oci::sha256Hex(*wasm).c_str(), wasm->size());
@@ -157,7 +158,8 @@ int pull(const Args& args) {
     return fail("pull", ref->toString() + ": manifest digest " + pulled->manifestDigest +
                             " does not match --sha256 " + expected);
   }
-  if (Status s = oci::writeFileAtomic(args.output, pulled->wasm); !s) return fail("pull", s.message());
+  if (Status s = oci::writeFileAtomic(args.output, pulled->wasm); !s)
+    return fail("pull", s.message());
   std::printf("pulled %s: %s image, manifest %s -> %s: module sha256:%s (%zu bytes)\n",
               ref->toString().c_str(), oci::toString(pulled->format),
               pulled->manifestDigest.c_str(), args.output.c_str(),

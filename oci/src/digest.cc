@@ -20,7 +20,9 @@ std::string sha256Hex(std::string_view data) {
   return out;
 }
 
-std::string sha256Digest(std::string_view data) { return "sha256:" + sha256Hex(data); }
+std::string sha256Digest(std::string_view data) {
+  return "sha256:" + sha256Hex(data);
+}
 
 bool isSha256Hex(std::string_view hex) {
   if (hex.size() != 64) return false;

@@ -4,9 +4,9 @@
 
 #include <cstdlib>
 
-#include "meshwasm/oci/files.h"
 #include "meshwasm/oci/archive.h"
 #include "meshwasm/oci/digest.h"
+#include "meshwasm/oci/files.h"
 
 namespace meshwasm::oci {
 namespace {

@@ -12,7 +12,9 @@
 namespace meshwasm::oci {
 namespace {
 
-std::string errnoText() { return std::strerror(errno); }
+std::string errnoText() {
+  return std::strerror(errno);
+}
 
 }  // namespace
 

@@ -2,9 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "meshwasm/oci/files.h"
 #include "meshwasm/oci/archive.h"
 #include "meshwasm/oci/digest.h"
+#include "meshwasm/oci/files.h"
 #include "meshwasm/oci/media_types.h"
 
 namespace meshwasm::oci {
@@ -155,9 +155,9 @@ StatusOr<Image> buildImage(std::string_view wasm, ImageFormat format) {
   Image image;
   json manifest;
   if (format == ImageFormat::Oci) {
-    Blob config = makeBlob(kWasmConfig, json{{"type", "envoy_proxy"},
-                                             {"abiVersions", json::array({"v0.2.1"})}}
-                                            .dump());
+    Blob config =
+        makeBlob(kWasmConfig,
+                 json{{"type", "envoy_proxy"}, {"abiVersions", json::array({"v0.2.1"})}}.dump());
     Blob module = makeBlob(kWasmContentLayer, std::string(wasm));
     // Istio requires exactly two layers: the module and the Wasm config blob.
     Blob configLayer = config;
@@ -194,24 +194,21 @@ Status writeLayout(const Image& image, const std::string& dir, std::string_view 
   std::string blobDir = dir + "/blobs/sha256";
   if (Status s = makeDirs(blobDir); !s) return s;
   for (const Blob& blob : image.blobs) {
-    if (Status s = writeFileAtomic(blobDir + "/" + blob.digest.substr(7), blob.data); !s)
-      return s;
+    if (Status s = writeFileAtomic(blobDir + "/" + blob.digest.substr(7), blob.data); !s) return s;
   }
-  if (Status s = writeFileAtomic(blobDir + "/" + image.manifestDigest.substr(7),
-                                           image.manifest);
+  if (Status s = writeFileAtomic(blobDir + "/" + image.manifestDigest.substr(7), image.manifest);
       !s)
     return s;
-  if (Status s = writeFileAtomic(dir + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
-      !s)
+  if (Status s = writeFileAtomic(dir + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})"); !s)
     return s;
-  json index = {
-      {"schemaVersion", 2},
-      {"mediaType", kOciIndex},
-      {"manifests", json::array({{{"mediaType", image.manifestMediaType},
-                                  {"digest", image.manifestDigest},
-                                  {"size", static_cast<std::uint64_t>(image.manifest.size())},
-                                  {"annotations",
-                                   {{"org.opencontainers.image.ref.name", std::string(refName)}}}}})}};
+  json index = {{"schemaVersion", 2},
+                {"mediaType", kOciIndex},
+                {"manifests",
+                 json::array({{{"mediaType", image.manifestMediaType},
+                               {"digest", image.manifestDigest},
+                               {"size", static_cast<std::uint64_t>(image.manifest.size())},
+                               {"annotations",
+                                {{"org.opencontainers.image.ref.name", std::string(refName)}}}}})}};
   return writeFileAtomic(dir + "/index.json", index.dump());
 }
 
@@ -226,7 +223,8 @@ StatusOr<Image> readLayout(const std::string& dir) {
     return data;
   };
   auto indexBytes = readFile(dir + "/index.json", kMaxManifestSize);
-  if (!indexBytes) return Status::error(dir + " is not an OCI image layout: " + indexBytes.message());
+  if (!indexBytes)
+    return Status::error(dir + " is not an OCI image layout: " + indexBytes.message());
   json index = json::parse(*indexBytes, nullptr, false);
   if (index.is_discarded() || !index.is_object() || !index.contains("manifests") ||
       !index["manifests"].is_array() || index["manifests"].empty()) {

@@ -12,26 +12,35 @@ using Json = nlohmann::ordered_json;
 
 bool plainKey(const std::string& key) {
   if (key.empty()) return false;
-  static const char* kReserved[] = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"};
+  static const char* kReserved[] = {"true", "false", "null", "yes", "no",
+                                    "on",   "off",   "y",    "n",   "~"};
   std::string lower;
-  for (char c : key) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : key)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   for (const char* r : kReserved) {
     if (lower == r) return false;
   }
   if (!std::isalpha(static_cast<unsigned char>(key[0])) && key[0] != '_') return false;
   for (char c : key) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.' && c != '/')
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.' &&
+        c != '/')
       return false;
   }
   return true;
 }
 
 // A JSON string literal is a valid YAML double-quoted scalar.
-std::string scalar(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }
+std::string scalar(const Json& v) {
+  return v.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
 
-std::string key(const std::string& k) { return plainKey(k) ? k : scalar(Json(k)); }
+std::string key(const std::string& k) {
+  return plainKey(k) ? k : scalar(Json(k));
+}
 
-bool isEmptyCollection(const Json& v) { return (v.is_object() || v.is_array()) && v.empty(); }
+bool isEmptyCollection(const Json& v) {
+  return (v.is_object() || v.is_array()) && v.empty();
+}
 
 void emit(const Json& v, int indent, std::string* out);
 
@@ -40,8 +49,8 @@ void emitValueAfterKey(const Json& v, int indent, std::string* out) {
     *out += "\n";
     emit(v, indent + 2, out);
   } else {
-    *out += " " + (isEmptyCollection(v) ? std::string(v.is_object() ? "{}" : "[]") : scalar(v)) +
-            "\n";
+    *out +=
+        " " + (isEmptyCollection(v) ? std::string(v.is_object() ? "{}" : "[]") : scalar(v)) + "\n";
   }
 }
 
@@ -64,10 +73,10 @@ void emit(const Json& v, int indent, std::string* out) {
         *out += pad + "-\n";
         emit(item, indent + 2, out);
       } else {
-        *out += pad + "- " +
-                (isEmptyCollection(item) ? std::string(item.is_object() ? "{}" : "[]")
-                                         : scalar(item)) +
-                "\n";
+        *out +=
+            pad + "- " +
+            (isEmptyCollection(item) ? std::string(item.is_object() ? "{}" : "[]") : scalar(item)) +
+            "\n";
       }
     }
   } else {
@@ -99,8 +108,8 @@ StatusOr<std::string> jsonToYaml(const std::string& text) {
 StatusOr<std::string> renderManifest(const ManifestOptions& o) {
   if (o.image.empty()) return Status::error("an image reference is required (--image)");
   std::string url = o.image;
-  bool isUrl = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0 ||
-               url.rfind("file://", 0) == 0;
+  bool isUrl =
+      url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0 || url.rfind("file://", 0) == 0;
   if (!isUrl) {
     auto ref = parseReference(url);
     if (!ref) return ref.status();
@@ -111,7 +120,8 @@ StatusOr<std::string> renderManifest(const ManifestOptions& o) {
     config = Json::parse(o.configJson, nullptr, false);
     if (config.is_discarded()) return Status::error("plugin configuration is not valid JSON");
     if (!config.is_object()) {
-      return Status::error("plugin configuration must be a JSON object (pluginConfig is an object)");
+      return Status::error(
+          "plugin configuration must be a JSON object (pluginConfig is an object)");
     }
   }
   if (o.name.empty() || o.namespaceName.empty()) {

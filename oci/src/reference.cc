@@ -7,7 +7,9 @@
 namespace meshwasm::oci {
 namespace {
 
-bool isLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool isLowerAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 // Repository path components: [a-z0-9]+ separated by '.', '_', '__' or '-'+, joined by '/'.
 bool validRepository(std::string_view repo) {
@@ -76,7 +78,8 @@ StatusOr<Reference> parseReference(std::string_view text) {
     text = text.substr(0, at);
   }
   std::size_t slash = text.find('/');
-  std::string_view first = slash == std::string_view::npos ? std::string_view() : text.substr(0, slash);
+  std::string_view first =
+      slash == std::string_view::npos ? std::string_view() : text.substr(0, slash);
   if (!first.empty() && (first.find('.') != std::string_view::npos ||
                          first.find(':') != std::string_view::npos || first == "localhost")) {
     ref.host = std::string(first);

@@ -1,8 +1,8 @@
 #include "meshwasm/oci/registry.h"
 
 #include <curl/curl.h>
-#include <cctype>
 #include <openssl/evp.h>
+#include <cctype>
 
 #include <cstdlib>
 #include <mutex>
@@ -62,8 +62,8 @@ std::string lower(std::string s) {
 
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n'))
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
     s.remove_suffix(1);
   return std::string(s);
 }
@@ -184,7 +184,9 @@ RegistryClient::~RegistryClient() {
   if (curl_) curl_easy_cleanup(static_cast<CURL*>(curl_));
 }
 
-std::string RegistryClient::url(const std::string& path) const { return base_ + path; }
+std::string RegistryClient::url(const std::string& path) const {
+  return base_ + path;
+}
 
 StatusOr<HttpResponse> RegistryClient::perform(const Request& req) {
   CURL* c = static_cast<CURL*>(curl_);
@@ -218,7 +220,7 @@ StatusOr<HttpResponse> RegistryClient::perform(const Request& req) {
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
   } else {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.empty() ? "" : req.body.data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
   }
   curl_slist* list = nullptr;
@@ -236,8 +238,8 @@ StatusOr<HttpResponse> RegistryClient::perform(const Request& req) {
                          std::to_string(req.maxBody) + " bytes");
   }
   if (rc != CURLE_OK) {
-    return Status::error("cannot reach registry " + ref_.host + " (" + req.method + " " +
-                         req.url + "): " + curl_easy_strerror(rc));
+    return Status::error("cannot reach registry " + ref_.host + " (" + req.method + " " + req.url +
+                         "): " + curl_easy_strerror(rc));
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
   return resp;
@@ -270,7 +272,8 @@ Status RegistryClient::authenticate(const HttpResponse& challengeResponse) {
     tokenUrl += sep + std::string("service=") + urlEscape(challenge->service);
     sep = '&';
   }
-  if (!challenge->scope.empty()) tokenUrl += sep + std::string("scope=") + urlEscape(challenge->scope);
+  if (!challenge->scope.empty())
+    tokenUrl += sep + std::string("scope=") + urlEscape(challenge->scope);
   Request req;
   req.url = tokenUrl;
   req.withAuth = false;
@@ -312,7 +315,8 @@ Status RegistryClient::ping() {
   req.url = url("/v2/");
   auto resp = send(req);
   if (!resp) return resp.status();
-  if (resp->status != 200) return Status::error(describeRegistryError(ref_.host, "GET", "/v2/", *resp));
+  if (resp->status != 200)
+    return Status::error(describeRegistryError(ref_.host, "GET", "/v2/", *resp));
   return Status::ok();
 }
 
@@ -379,7 +383,8 @@ StatusOr<std::string> RegistryClient::push(const Image& image) {
   put.headers.push_back("Content-Type: " + image.manifestMediaType);
   auto resp = send(put);
   if (!resp) return resp.status();
-  if (resp->status != 201) return Status::error(describeRegistryError(ref_.host, "PUT", path, *resp));
+  if (resp->status != 201)
+    return Status::error(describeRegistryError(ref_.host, "PUT", path, *resp));
   std::string stored = resp->header("docker-content-digest");
   if (!stored.empty() && stored != image.manifestDigest) {
     return Status::error("registry " + ref_.host + " stored the manifest as " + stored +
@@ -397,7 +402,8 @@ StatusOr<FetchedManifest> RegistryClient::getManifestAt(const std::string& refer
   get.maxBody = kMaxManifestBytes;
   auto resp = send(get);
   if (!resp) return resp.status();
-  if (resp->status != 200) return Status::error(describeRegistryError(ref_.host, "GET", path, *resp));
+  if (resp->status != 200)
+    return Status::error(describeRegistryError(ref_.host, "GET", path, *resp));
   FetchedManifest out;
   out.body = std::move(resp->body);
   out.digest = sha256Digest(out.body);
@@ -462,7 +468,8 @@ StatusOr<std::string> RegistryClient::getBlob(const std::string& digest, std::ui
   get.maxBody = maxSize;
   auto resp = send(get);
   if (!resp) return resp.status();
-  if (resp->status != 200) return Status::error(describeRegistryError(ref_.host, "GET", path, *resp));
+  if (resp->status != 200)
+    return Status::error(describeRegistryError(ref_.host, "GET", path, *resp));
   std::string actual = sha256Digest(resp->body);
   if (actual != digest) {
     return Status::error("blob " + digest + " from registry " + ref_.host +

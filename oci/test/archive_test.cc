@@ -32,18 +32,21 @@ TEST(Tar, HeaderFieldsAreFixed) {
   // one header block, one data block, two end blocks
   ASSERT_EQ(tar->size(), 4u * 512);
   const std::string& t = *tar;
-  EXPECT_EQ(t.substr(0, 12), std::string("plugin.wasm\0", 12));          // name
-  EXPECT_EQ(t.substr(100, 8), std::string("0000644\0", 8));              // mode
-  EXPECT_EQ(t.substr(108, 8), std::string("0000000\0", 8));              // uid
-  EXPECT_EQ(t.substr(116, 8), std::string("0000000\0", 8));              // gid
-  EXPECT_EQ(t.substr(124, 12), std::string("00000000010\0", 12));        // size = 8
-  EXPECT_EQ(t.substr(136, 12), std::string("00000000000\0", 12));        // mtime = 0
-  EXPECT_EQ(t.substr(148, 8), std::string("011363\0 ", 8));              // checksum (Python tarfile and GNU tar agree)
-  EXPECT_EQ(t[156], '0');                                                // regular file
-  EXPECT_EQ(t.substr(257, 8), std::string("ustar\0" "00", 8));           // magic, version
-  EXPECT_EQ(t.substr(265, 64), std::string(64, '\0'));                   // uname, gname
-  EXPECT_EQ(t.substr(512, 8), kEmptyModule);                             // data
-  EXPECT_EQ(t.substr(520), std::string(t.size() - 520, '\0'));           // padding, end
+  EXPECT_EQ(t.substr(0, 12), std::string("plugin.wasm\0", 12));    // name
+  EXPECT_EQ(t.substr(100, 8), std::string("0000644\0", 8));        // mode
+  EXPECT_EQ(t.substr(108, 8), std::string("0000000\0", 8));        // uid
+  EXPECT_EQ(t.substr(116, 8), std::string("0000000\0", 8));        // gid
+  EXPECT_EQ(t.substr(124, 12), std::string("00000000010\0", 12));  // size = 8
+  EXPECT_EQ(t.substr(136, 12), std::string("00000000000\0", 12));  // mtime = 0
+  EXPECT_EQ(t.substr(148, 8),
+            std::string("011363\0 ", 8));  // checksum (Python tarfile and GNU tar agree)
+  EXPECT_EQ(t[156], '0');                  // regular file
+  EXPECT_EQ(t.substr(257, 8), std::string("ustar\0"
+                                          "00",
+                                          8));                  // magic, version
+  EXPECT_EQ(t.substr(265, 64), std::string(64, '\0'));          // uname, gname
+  EXPECT_EQ(t.substr(512, 8), kEmptyModule);                    // data
+  EXPECT_EQ(t.substr(520), std::string(t.size() - 520, '\0'));  // padding, end
 }
 
 TEST(Tar, RoundTripsAndFindsByBaseName) {
@@ -53,7 +56,8 @@ TEST(Tar, RoundTripsAndFindsByBaseName) {
   auto found = findFileInTar(*tar, "plugin.wasm");
   ASSERT_TRUE(found) << found.message();
   EXPECT_EQ(*found, content);
-  EXPECT_EQ(findFileInTar(*tar, "other.wasm").message(), "tar: no file named 'other.wasm' in layer");
+  EXPECT_EQ(findFileInTar(*tar, "other.wasm").message(),
+            "tar: no file named 'other.wasm' in layer");
 }
 
 TEST(Tar, RejectsCorruptedHeaderAndTruncation) {
@@ -68,11 +72,13 @@ TEST(Tar, RejectsCorruptedHeaderAndTruncation) {
   big.replace(124, 12, std::string("77777777777\0", 12));  // size beyond the archive
   // fix the checksum so the size check is what fails
   std::uint64_t sum = 0;
-  for (int i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(big[i]);
+  for (int i = 0; i < 512; ++i)
+    sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(big[i]);
   char field[8];
   std::snprintf(field, sizeof(field), "%06o", static_cast<unsigned>(sum));
   big.replace(148, 7, std::string(field, 7));
-  EXPECT_EQ(findFileInTar(big, "plugin.wasm").message(), "tar: entry runs past the end of the layer");
+  EXPECT_EQ(findFileInTar(big, "plugin.wasm").message(),
+            "tar: entry runs past the end of the layer");
 }
 
 // Archives written by other tools (Python's tarfile here; Docker and GNU tar write the same
@@ -126,7 +132,8 @@ TEST(Gzip, RejectsCorruptAndTruncatedStreams) {
   std::string bad = *gz;
   bad[bad.size() - 5] ^= 0x55;  // inside the CRC32 trailer
   EXPECT_EQ(gzipDecompress(bad, 1 << 20).message(), "gzip: corrupt data (incorrect data check)");
-  EXPECT_EQ(gzipDecompress("not gzip", 1 << 20).message(), "gzip: corrupt data (incorrect header check)");
+  EXPECT_EQ(gzipDecompress("not gzip", 1 << 20).message(),
+            "gzip: corrupt data (incorrect header check)");
   EXPECT_EQ(gzipDecompress(*gz + "junk", 1 << 20).message(),
             "gzip: trailing bytes after the compressed stream");
 }

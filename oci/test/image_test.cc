@@ -48,8 +48,10 @@ TEST(Image, ManifestDigestsArePinned) {
   // The same module must give these digests on every machine and every run; a change here
   // changes every published image digest.
   std::map<ImageFormat, std::string> expected = {
-      {ImageFormat::Docker, "sha256:23075838b8f0e7842b40f360d74b22845c70c9662dca9dc3d61a6a7f2794f714"},
-      {ImageFormat::Compat, "sha256:6c442a47bd54f083aab1da27944ddfeef2866c2ddd257914ba548a4220b4b01a"},
+      {ImageFormat::Docker,
+       "sha256:23075838b8f0e7842b40f360d74b22845c70c9662dca9dc3d61a6a7f2794f714"},
+      {ImageFormat::Compat,
+       "sha256:6c442a47bd54f083aab1da27944ddfeef2866c2ddd257914ba548a4220b4b01a"},
       {ImageFormat::Oci, "sha256:b997d8249bec065d6eaf015a719cfc30bf059d716694ebf75ef1e78d685b6514"},
   };
   for (auto& [format, digest] : expected) {
@@ -154,7 +156,8 @@ TEST(Image, DetectsCorruptedBlobs) {
   corrupt.blobs[1].data[12] ^= 1;
   std::string message =
       extractWasm(image->manifest, image->manifestMediaType, fetcherFor(corrupt)).message();
-  EXPECT_EQ(message.rfind("blob " + image->blobs[1].digest + " does not match its digest (got sha256:", 0),
+  EXPECT_EQ(message.rfind(
+                "blob " + image->blobs[1].digest + " does not match its digest (got sha256:", 0),
             0u)
       << message;
 }
@@ -166,11 +169,12 @@ TEST(Image, RefusesAModuleWithoutMagicInsideTheImage) {
   Image image;
   image.blobs.push_back(Blob{kOciLayerGzip, sha256Digest(*gz), *gz});
   image.blobs.push_back(Blob{kOciConfig, sha256Digest("{}"), "{}"});
-  json m = {{"schemaVersion", 2},
-            {"config", {{"mediaType", kOciConfig}, {"digest", sha256Digest("{}")}, {"size", 2}}},
-            {"layers", json::array({{{"mediaType", kOciLayerGzip},
-                                     {"digest", sha256Digest(*gz)},
-                                     {"size", gz->size()}}})}};
+  json m = {
+      {"schemaVersion", 2},
+      {"config", {{"mediaType", kOciConfig}, {"digest", sha256Digest("{}")}, {"size", 2}}},
+      {"layers",
+       json::array(
+           {{{"mediaType", kOciLayerGzip}, {"digest", sha256Digest(*gz)}, {"size", gz->size()}}})}};
   EXPECT_EQ(extractWasm(m.dump(), kOciManifest, fetcherFor(image)).message(),
             "plugin.wasm in the image is not a WebAssembly module (no \\0asm magic)");
 }
@@ -185,9 +189,9 @@ TEST(Image, RefusesMalformedManifests) {
                         "", none)
                 .message(),
             "manifest config: unsupported digest 'sha256:1'");
-  EXPECT_EQ(extractWasm(R"({"mediaType":"application/vnd.oci.image.index.v1+json"})", "", none)
-                .message(),
-            "manifest is an index (application/vnd.oci.image.index.v1+json), not an image manifest");
+  EXPECT_EQ(
+      extractWasm(R"({"mediaType":"application/vnd.oci.image.index.v1+json"})", "", none).message(),
+      "manifest is an index (application/vnd.oci.image.index.v1+json), not an image manifest");
 }
 
 TEST(Layout, WritesAndReadsBackEveryForm) {

@@ -8,7 +8,8 @@ namespace {
 TEST(K8sManifest, RendersWasmPluginForTheIngressGateway) {
   ManifestOptions o;
   o.image = "registry.example.com/plugins/header-auth:v1";
-  o.configJson = R"({"header":"allow","expected":"true","deny":{"status":403,"paths":["/a","/b"]},"empty":{}})";
+  o.configJson =
+      R"({"header":"allow","expected":"true","deny":{"status":403,"paths":["/a","/b"]},"empty":{}})";
   auto yaml = renderManifest(o);
   ASSERT_TRUE(yaml) << yaml.message();
   EXPECT_EQ(*yaml,

@@ -46,8 +46,9 @@ TEST(Reference, RejectsMalformedReferences) {
   EXPECT_EQ(parseReference("127.0.0.1:5000/Upper:v1").message(),
             "invalid image reference '127.0.0.1:5000/Upper:v1': repository must be lowercase "
             "[a-z0-9._-] components separated by '/'");
-  EXPECT_EQ(parseReference("h.io/a@sha256:abc").message(),
-            "invalid image reference 'h.io/a@sha256:abc': digest must be sha256:<64 lowercase hex>");
+  EXPECT_EQ(
+      parseReference("h.io/a@sha256:abc").message(),
+      "invalid image reference 'h.io/a@sha256:abc': digest must be sha256:<64 lowercase hex>");
   EXPECT_EQ(parseReference("h.io/a:-bad").message(),
             "invalid image reference 'h.io/a:-bad': bad tag '-bad'");
   EXPECT_FALSE(parseReference("h.io/a//b"));

@@ -12,9 +12,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string repoRoot() { return fs::path(e2eSourceDir()).parent_path().parent_path().string(); }
-std::string validator() { return repoRoot() + "/deploy/tools/validate_manifests.py"; }
-std::string crdDir() { return fs::path(repoRoot()).parent_path().string() + "/shared/data/istio"; }
+std::string repoRoot() {
+  return fs::path(e2eSourceDir()).parent_path().parent_path().string();
+}
+std::string validator() {
+  return repoRoot() + "/deploy/tools/validate_manifests.py";
+}
+std::string crdDir() {
+  return fs::path(repoRoot()).parent_path().string() + "/shared/data/istio";
+}
 
 CommandResult validate(const std::vector<std::string>& files) {
   std::vector<std::string> argv = {"/usr/bin/python3", validator(), "--crd-dir", crdDir()};
@@ -72,11 +78,11 @@ TEST_F(ManifestSchemas, RenderedManifestsAreValidAndEmbedTheConfig) {
   std::vector<Case> cases = {
       {{}, "WasmPlugin/header-auth"},
       {{"--kind", "TrafficExtension", "--name", "auth-te"}, "TrafficExtension/auth-te"},
-      {{"--sha256", std::string(64, '0'), "--pull-policy", "Always", "--namespace", "gw",
-        "--name", "pinned", "--image-pull-secret", "acr-credential", "--plugin-name", "auth"},
+      {{"--sha256", std::string(64, '0'), "--pull-policy", "Always", "--namespace", "gw", "--name",
+        "pinned", "--image-pull-secret", "acr-credential", "--plugin-name", "auth"},
        "WasmPlugin/pinned"},
-      {{"--selector", "app=edge", "--selector", "tier=front", "--phase", "AUTHZ",
-        "--fail-strategy", "FAIL_OPEN"},
+      {{"--selector", "app=edge", "--selector", "tier=front", "--phase", "AUTHZ", "--fail-strategy",
+        "FAIL_OPEN"},
        "WasmPlugin/header-auth"},
       {{"--selector", "none", "--kind", "TrafficExtension", "--phase", "STATS"},
        "TrafficExtension/header-auth"},
@@ -85,7 +91,8 @@ TEST_F(ManifestSchemas, RenderedManifestsAreValidAndEmbedTheConfig) {
   for (const Case& c : cases) {
     std::string out = work_.path() + "/rendered-" + std::to_string(n++) + ".yaml";
     std::vector<std::string> args = {"manifest", "--image", "127.0.0.1:5000/plugins/header-auth:v1",
-                                     "--config", config, "-o", out};
+                                     "--config", config,    "-o",
+                                     out};
     args.insert(args.end(), c.args.begin(), c.args.end());
     CommandResult render = meshwasm(args);
     ASSERT_EQ(render.exitCode, 0) << render.err;
@@ -93,13 +100,13 @@ TEST_F(ManifestSchemas, RenderedManifestsAreValidAndEmbedTheConfig) {
     EXPECT_EQ(r.exitCode, 0) << r.out << readText(out);
     EXPECT_EQ(r.out, "OK   " + out + "#0 " + c.expectLine + "\n") << readText(out);
     // the embedded pluginConfig reads back (YAML -> JSON) as exactly the config file
-    CommandResult same = runCommand(
-        {"/usr/bin/python3", "-c",
-         "import json,sys,yaml; d=yaml.safe_load(open(sys.argv[1])); s=d['spec'];"
-         "c=(s.get('wasm') or s)['pluginConfig'];"
-         "sys.exit(0 if c==json.load(open(sys.argv[2])) else 1)",
-         out, config},
-        30);
+    CommandResult same =
+        runCommand({"/usr/bin/python3", "-c",
+                    "import json,sys,yaml; d=yaml.safe_load(open(sys.argv[1])); s=d['spec'];"
+                    "c=(s.get('wasm') or s)['pluginConfig'];"
+                    "sys.exit(0 if c==json.load(open(sys.argv[2])) else 1)",
+                    out, config},
+                   30);
     EXPECT_EQ(same.exitCode, 0) << same.err << readText(out);
   }
 }
@@ -128,8 +135,9 @@ TEST_F(ManifestSchemas, ManifestCommandRefusesConfigThatIsNotAnObject) {
   writeText(config, "[1,2]");
   CommandResult r = meshwasm({"manifest", "--image", "h.io/p:v1", "--config", config});
   EXPECT_EQ(r.exitCode, 1);
-  EXPECT_EQ(r.err, "meshwasm manifest: " + config +
-                       ": plugin configuration must be a JSON object (pluginConfig is an object)\n");
+  EXPECT_EQ(r.err,
+            "meshwasm manifest: " + config +
+                ": plugin configuration must be a JSON object (pluginConfig is an object)\n");
   EXPECT_EQ(r.out, "");
   CommandResult missing = meshwasm({"manifest", "--config", config});
   EXPECT_EQ(missing.exitCode, 2);

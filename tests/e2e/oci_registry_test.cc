@@ -90,10 +90,10 @@ TEST_F(OciRegistry, EveryFormatRoundTripsThroughMeshwasmAndSkopeo) {
 
     // skopeo, an independent client, sees the same manifest and the same module bytes
     std::string skopeoDir = work_.path() + "/skopeo-" + format;
-    CommandResult copy = runCommand({"skopeo", "--policy", work_.path() + "/policy.json", "copy",
-                                     "--src-tls-verify=false", "docker://" + reference,
-                                     "dir:" + skopeoDir},
-                                    120);
+    CommandResult copy =
+        runCommand({"skopeo", "--policy", work_.path() + "/policy.json", "copy",
+                    "--src-tls-verify=false", "docker://" + reference, "dir:" + skopeoDir},
+                   120);
     ASSERT_EQ(copy.exitCode, 0) << copy.err;
     std::string manifest = readText(skopeoDir + "/manifest.json");
     EXPECT_EQ(oci::sha256Digest(manifest), digest);
@@ -116,8 +116,8 @@ TEST_F(OciRegistry, EveryFormatRoundTripsThroughMeshwasmAndSkopeo) {
 
 TEST_F(OciRegistry, BuildRefusesAFileThatIsNotWasm) {
   writeText(work_.path() + "/script.wasm", "#!/bin/sh\necho hi\n");
-  CommandResult r = meshwasm({"image", "build", work_.path() + "/script.wasm", "--format",
-                              "docker", "-o", work_.path() + "/never"});
+  CommandResult r = meshwasm({"image", "build", work_.path() + "/script.wasm", "--format", "docker",
+                              "-o", work_.path() + "/never"});
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_EQ(r.err, "meshwasm image build: " + work_.path() +
                        "/script.wasm is not a WebAssembly module (missing the \\0asm magic)\n");
@@ -125,8 +125,8 @@ TEST_F(OciRegistry, BuildRefusesAFileThatIsNotWasm) {
 }
 
 TEST_F(OciRegistry, UnknownTagAnswers404AndWritesNothing) {
-  CommandResult r = meshwasm({"image", "pull", ref("plugins/header-auth:nope"), "-o",
-                              outDir_ + "/plugin.wasm"});
+  CommandResult r =
+      meshwasm({"image", "pull", ref("plugins/header-auth:nope"), "-o", outDir_ + "/plugin.wasm"});
   EXPECT_EQ(r.exitCode, 1);
   EXPECT_EQ(r.err, "meshwasm image pull: registry " + registry_->host() +
                        " answered 404 to GET /v2/plugins/header-auth/manifests/nope: "
@@ -139,15 +139,16 @@ TEST_F(OciRegistry, WrongDigestsAreRefused) {
   std::string reference = ref("plugins/pinned:v1");
   ASSERT_EQ(meshwasm({"image", "push", work_.path() + "/img", reference}).exitCode, 0);
   std::string zeros(64, '0');
-  CommandResult unknown = meshwasm({"image", "pull", reference + "@sha256:" + zeros, "-o",
-                                    outDir_ + "/plugin.wasm"});
+  CommandResult unknown =
+      meshwasm({"image", "pull", reference + "@sha256:" + zeros, "-o", outDir_ + "/plugin.wasm"});
   EXPECT_EQ(unknown.exitCode, 1);
   EXPECT_EQ(unknown.err, "meshwasm image pull: registry " + registry_->host() +
                              " answered 404 to GET /v2/plugins/pinned/manifests/sha256:" + zeros +
                              ": MANIFEST_UNKNOWN: manifest unknown ({\"Name\":\"plugins/pinned\","
-                             "\"Revision\":\"sha256:" + zeros + "\"})\n");
-  CommandResult mismatch = meshwasm({"image", "pull", reference, "-o", outDir_ + "/plugin.wasm",
-                                     "--sha256", zeros});
+                             "\"Revision\":\"sha256:" +
+                             zeros + "\"})\n");
+  CommandResult mismatch =
+      meshwasm({"image", "pull", reference, "-o", outDir_ + "/plugin.wasm", "--sha256", zeros});
   EXPECT_EQ(mismatch.exitCode, 1);
   EXPECT_EQ(mismatch.err, "meshwasm image pull: " + reference + ": manifest digest " + digest +
                               " does not match --sha256 " + zeros + "\n");
@@ -172,8 +173,8 @@ TEST_F(OciRegistry, PushByDigestStoresTheManifestUntagged) {
   std::string other = "sha256:" + std::string(64, 'e');
   CommandResult wrong = meshwasm({"image", "push", work_.path() + "/img", repo + "@" + other});
   EXPECT_EQ(wrong.exitCode, 1);
-  EXPECT_EQ(wrong.err, "meshwasm image push: reference asks for " + other +
-                           " but the image is " + digest + "\n");
+  EXPECT_EQ(wrong.err, "meshwasm image push: reference asks for " + other + " but the image is " +
+                           digest + "\n");
 }
 
 TEST_F(OciRegistry, CorruptedBlobIsDetectedAndNoFileIsLeft) {
@@ -202,7 +203,8 @@ TEST_F(OciRegistry, CorruptedBlobIsDetectedAndNoFileIsLeft) {
 
 TEST_F(OciRegistry, ManifestNotMatchingItsDigestIsRefused) {
   std::string digest = build("oci", work_.path() + "/img");
-  ASSERT_EQ(meshwasm({"image", "push", work_.path() + "/img", ref("plugins/lying:v1")}).exitCode, 0);
+  ASSERT_EQ(meshwasm({"image", "push", work_.path() + "/img", ref("plugins/lying:v1")}).exitCode,
+            0);
   AuthProxy liar(registry_->host(), "tamper-manifest", work_.path());
   ASSERT_TRUE(liar.ready());
   std::string reference = liar.host() + "/plugins/lying:v1";
@@ -222,10 +224,9 @@ TEST_F(OciRegistry, BasicAuthIsAnsweredWithCredentials) {
   std::string reference = proxy.host() + "/plugins/basic:v1";
   CommandResult anonymous = meshwasm({"image", "push", work_.path() + "/img", reference});
   EXPECT_EQ(anonymous.exitCode, 1);
-  EXPECT_EQ(anonymous.err,
-            "meshwasm image push: registry " + proxy.host() +
-                " requires Basic authentication: pass --username/--password or set "
-                "MESHWASM_REGISTRY_USERNAME/MESHWASM_REGISTRY_PASSWORD\n");
+  EXPECT_EQ(anonymous.err, "meshwasm image push: registry " + proxy.host() +
+                               " requires Basic authentication: pass --username/--password or set "
+                               "MESHWASM_REGISTRY_USERNAME/MESHWASM_REGISTRY_PASSWORD\n");
   CommandResult wrong = meshwasm({"image", "push", work_.path() + "/img", reference, "--username",
                                   "alice", "--password", "guess"});
   EXPECT_EQ(wrong.exitCode, 1);
@@ -236,9 +237,9 @@ TEST_F(OciRegistry, BasicAuthIsAnsweredWithCredentials) {
   CommandResult push = meshwasm({"image", "push", work_.path() + "/img", reference, "--username",
                                  "alice", "--password", "s3cret"});
   ASSERT_EQ(push.exitCode, 0) << push.err;
-  CommandResult pull = meshwasm({"image", "pull", reference, "-o", outDir_ + "/p.wasm"},
-                                {"MESHWASM_REGISTRY_USERNAME=alice",
-                                 "MESHWASM_REGISTRY_PASSWORD=s3cret"});
+  CommandResult pull =
+      meshwasm({"image", "pull", reference, "-o", outDir_ + "/p.wasm"},
+               {"MESHWASM_REGISTRY_USERNAME=alice", "MESHWASM_REGISTRY_PASSWORD=s3cret"});
   ASSERT_EQ(pull.exitCode, 0) << pull.err;
   EXPECT_EQ(sha256OfFile(outDir_ + "/p.wasm"), moduleSha_);
 }
@@ -253,11 +254,11 @@ TEST_F(OciRegistry, BearerTokenChallengeIsFollowed) {
   EXPECT_EQ(anonymous.err, "meshwasm image pull: token server " + proxy.host() +
                                " answered 401 for scope 'repository:plugins/bearer:pull': "
                                "{\"details\":\"bad credentials\"}\n");
-  CommandResult push = meshwasm({"image", "push", work_.path() + "/img", reference, "-u", "alice",
-                                 "-p", "s3cret"});
+  CommandResult push =
+      meshwasm({"image", "push", work_.path() + "/img", reference, "-u", "alice", "-p", "s3cret"});
   ASSERT_EQ(push.exitCode, 0) << push.err;
-  CommandResult pull = meshwasm({"image", "pull", reference, "-o", outDir_ + "/p.wasm", "-u",
-                                 "alice", "-p", "s3cret"});
+  CommandResult pull = meshwasm(
+      {"image", "pull", reference, "-o", outDir_ + "/p.wasm", "-u", "alice", "-p", "s3cret"});
   ASSERT_EQ(pull.exitCode, 0) << pull.err;
   EXPECT_EQ(sha256OfFile(outDir_ + "/p.wasm"), moduleSha_);
 }

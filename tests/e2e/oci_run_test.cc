@@ -14,8 +14,8 @@ namespace {
 namespace fs = std::filesystem;
 
 CommandResult curl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"curl", "-sS", "--max-time", "10", "-o", "-", "-w",
-                                   "\n%{http_code}"};
+  std::vector<std::string> argv = {"curl", "-sS", "--max-time", "10",
+                                   "-o",   "-",   "-w",         "\n%{http_code}"};
   argv.insert(argv.end(), args.begin(), args.end());
   return runCommand(argv, 20);
 }
@@ -25,7 +25,8 @@ TEST(OciRun, GatewayServesThroughAPluginPulledFromTheRegistry) {
   std::string module = std::string(wasmDir ? wasmDir : "") + "/header_auth.wasm";
   if (!fs::exists(module)) GTEST_SKIP() << "no " << module << " (guest modules not built)";
   CommandResult help = runCommand({meshwasmBinary(), "run", "--help"}, 30);
-  if (help.out.find("oci://") == std::string::npos && help.err.find("oci://") == std::string::npos) {
+  if (help.out.find("oci://") == std::string::npos &&
+      help.err.find("oci://") == std::string::npos) {
     GTEST_SKIP() << "this meshwasm run does not take oci:// plugins";
   }
   TempDir work;
@@ -36,8 +37,8 @@ TEST(OciRun, GatewayServesThroughAPluginPulledFromTheRegistry) {
                         work.path() + "/img"})
                 .exitCode,
             0);
-  CommandResult push = runCommand({meshwasmBinary(), "image", "push", work.path() + "/img",
-                                   reference});
+  CommandResult push =
+      runCommand({meshwasmBinary(), "image", "push", work.path() + "/img", reference});
   ASSERT_EQ(push.exitCode, 0) << push.err;
 
   int port = freeLoopbackPort(), admin = freeLoopbackPort();
@@ -45,8 +46,8 @@ TEST(OciRun, GatewayServesThroughAPluginPulledFromTheRegistry) {
   std::string adminAddr = "127.0.0.1:" + std::to_string(admin);
   std::string cache = work.path() + "/cache";
   Background gateway({"env", "MESHWASM_CACHE_DIR=" + cache, meshwasmBinary(), "run", "--plugin",
-                      "oci://" + reference, "--listen", listen, "--admin", adminAddr,
-                      "--workers", "1", "--no-access-log"},
+                      "oci://" + reference, "--listen", listen, "--admin", adminAddr, "--workers",
+                      "1", "--no-access-log"},
                      work.path() + "/gateway.log");
   bool ready = false;
   for (int i = 0; i < 200 && !ready; ++i) {

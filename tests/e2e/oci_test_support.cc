@@ -61,12 +61,14 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& outPath,
 void killGroup(pid_t pid) {
   if (pid <= 0) return;
   ::kill(-pid, SIGTERM);
+  ::kill(pid, SIGTERM);  // in case the child has not made its process group yet
   for (int i = 0; i < 100; ++i) {
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
 }
@@ -104,7 +106,9 @@ Background::Background(const std::vector<std::string>& argv, const std::string& 
   pid_ = spawn(argv, logPath, logPath, {});
 }
 
-Background::~Background() { stop(); }
+Background::~Background() {
+  stop();
+}
 
 void Background::stop() {
   killGroup(pid_);
@@ -150,30 +154,38 @@ LocalRegistry::LocalRegistry(const std::string& workDir) {
   writeText(config,
             "version: 0.1\n"
             "log:\n  level: warn\n"
-            "storage:\n  filesystem:\n    rootdirectory: " + storage_ + "\n"
-            "  delete:\n    enabled: true\n"
-            "http:\n  addr: 127.0.0.1:" + std::to_string(port_) + "\n"
-            "  secret: meshwasm-e2e-secret\n");
+            "storage:\n  filesystem:\n    rootdirectory: " +
+                storage_ +
+                "\n"
+                "  delete:\n    enabled: true\n"
+                "http:\n  addr: 127.0.0.1:" +
+                std::to_string(port_) +
+                "\n"
+                "  secret: meshwasm-e2e-secret\n");
   process_ = new Background({"docker-registry", "serve", config}, log_);
   ready_ = waitForHttp200(host(), 10000);
 }
 
-LocalRegistry::~LocalRegistry() { stop(); }
+LocalRegistry::~LocalRegistry() {
+  stop();
+}
 
 void LocalRegistry::stop() {
   delete process_;
   process_ = nullptr;
 }
 
-std::string LocalRegistry::log() const { return readText(log_); }
+std::string LocalRegistry::log() const {
+  return readText(log_);
+}
 
 AuthProxy::AuthProxy(const std::string& upstreamHost, const std::string& mode,
                      const std::string& workDir) {
   port_ = freeLoopbackPort();
-  process_ = new Background({"/usr/bin/python3", e2eSourceDir() + "/oci_auth_proxy.py", "--port",
-                             std::to_string(port_), "--upstream", upstreamHost, "--mode", mode,
-                             "--user", "alice", "--password", "s3cret"},
-                            workDir + "/proxy-" + mode + ".log");
+  process_ = new Background(
+      {"/usr/bin/python3", e2eSourceDir() + "/oci_auth_proxy.py", "--port", std::to_string(port_),
+       "--upstream", upstreamHost, "--mode", mode, "--user", "alice", "--password", "s3cret"},
+      workDir + "/proxy-" + mode + ".log");
   // /v2/ answers 401 through the proxy: wait for the port to accept instead.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline && !ready_) {
@@ -188,7 +200,9 @@ AuthProxy::AuthProxy(const std::string& upstreamHost, const std::string& mode,
   }
 }
 
-AuthProxy::~AuthProxy() { delete process_; }
+AuthProxy::~AuthProxy() {
+  delete process_;
+}
 
 std::string readText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -201,7 +215,9 @@ void writeText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
 }
 
-std::string sha256OfFile(const std::string& path) { return oci::sha256Hex(readText(path)); }
+std::string sha256OfFile(const std::string& path) {
+  return oci::sha256Hex(readText(path));
+}
 
 std::vector<std::string> listDir(const std::string& dir) {
   std::vector<std::string> names;
@@ -224,16 +240,19 @@ std::string realWasmModule(const std::string& workDir) {
     if (fs::exists(path)) return path;
   }
   std::string wat = workDir + "/tiny.wat", wasm = workDir + "/tiny.wasm";
-  writeText(wat,
-            "(module\n"
-            "  (memory (export \"memory\") 1)\n"
-            "  (func (export \"proxy_abi_version_0_2_1\"))\n"
-            "  (func (export \"proxy_on_memory_allocate\") (param i32) (result i32) i32.const 1024)\n"
-            "  (data (i32.const 16) \"meshwasm oci e2e module\"))\n");
+  writeText(
+      wat,
+      "(module\n"
+      "  (memory (export \"memory\") 1)\n"
+      "  (func (export \"proxy_abi_version_0_2_1\"))\n"
+      "  (func (export \"proxy_on_memory_allocate\") (param i32) (result i32) i32.const 1024)\n"
+      "  (data (i32.const 16) \"meshwasm oci e2e module\"))\n");
   CommandResult r = runCommand({"wat2wasm", wat, "-o", wasm}, 30);
   return r.exitCode == 0 ? wasm : "";
 }
 
-std::string e2eSourceDir() { return MESHWASM_E2E_SOURCE_DIR; }
+std::string e2eSourceDir() {
+  return MESHWASM_E2E_SOURCE_DIR;
+}
 
 }  // namespace meshwasm::e2e

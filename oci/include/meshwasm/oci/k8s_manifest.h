@@ -20,9 +20,9 @@ struct ManifestOptions {
   std::map<std::string, std::string> selector = {{"istio", "ingressgateway"}};
   std::string phase = "AUTHN";
   std::string failStrategy = "FAIL_CLOSE";
-  std::string pullPolicy;  // "", IfNotPresent or Always
-  std::string sha256;      // 64 hex of the manifest digest, optional
-  std::string pluginName;  // optional (root id)
+  std::string pullPolicy;       // "", IfNotPresent or Always
+  std::string sha256;           // 64 hex of the manifest digest, optional
+  std::string pluginName;       // optional (root id)
   std::string imagePullSecret;  // optional: Secret with registry credentials
 };
 

@@ -16,7 +16,8 @@ inline constexpr const char* kOciConfig = "application/vnd.oci.image.config.v1+j
 inline constexpr const char* kOciLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
 
 inline constexpr const char* kWasmConfig = "application/vnd.module.wasm.config.v1+json";
-inline constexpr const char* kWasmContentLayer = "application/vnd.module.wasm.content.layer.v1+wasm";
+inline constexpr const char* kWasmContentLayer =
+    "application/vnd.module.wasm.content.layer.v1+wasm";
 
 inline constexpr const char* kCompatVariantAnnotation = "module.wasm.image/variant";
 

@@ -10,10 +10,10 @@
 namespace meshwasm::oci {
 
 struct Reference {
-  std::string host;        // registry host, with port when given ("127.0.0.1:5000")
-  std::string repository;  // "team/plugin"
-  std::string tag;         // "v1"; "latest" when neither tag nor digest is given
-  std::string digest;      // "sha256:..." or empty
+  std::string host;          // registry host, with port when given ("127.0.0.1:5000")
+  std::string repository;    // "team/plugin"
+  std::string tag;           // "v1"; "latest" when neither tag nor digest is given
+  std::string digest;        // "sha256:..." or empty
   bool explicitTag = false;  // the text named a tag (else tag is the default "latest")
 
   // The tag-or-digest used in /v2/<repo>/manifests/<reference>: the digest when present.

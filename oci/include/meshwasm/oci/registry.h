@@ -27,8 +27,8 @@ Credentials credentialsFromEnvironment();
 
 struct RegistryOptions {
   Credentials credentials;
-  bool insecure = false;        // allow plain http to a non-loopback host
-  long timeoutSeconds = 300;    // whole request
+  bool insecure = false;      // allow plain http to a non-loopback host
+  long timeoutSeconds = 300;  // whole request
   long connectTimeoutSeconds = 10;
 };
 
