@@ -139,10 +139,9 @@ TEST_F(AotEngineTest, IntegerTrapsUseTheCommonTexts) {
   EXPECT_EQ(vm->call(vm->findFunction("div"), std::vector<uint64_t>{1, 0}, r).message(),
             "integer divide by zero");
   auto vm2 = instantiate(kBasic, basicImports());
-  EXPECT_EQ(
-      vm2->call(vm2->findFunction("div"), std::vector<uint64_t>{0x80000000u, 0xffffffffu}, r)
-          .message(),
-      "integer overflow");
+  EXPECT_EQ(vm2->call(vm2->findFunction("div"), std::vector<uint64_t>{0x80000000u, 0xffffffffu}, r)
+                .message(),
+            "integer overflow");
 }
 
 TEST_F(AotEngineTest, DeepRecursionTrapsAsCallStackExhausted) {
@@ -190,8 +189,8 @@ TEST_F(AotEngineTest, MemoryGrowthIsCappedAt16384Pages) {
   EXPECT_EQ(vm->memory().size(), 16384u * 65536);
   ASSERT_TRUE(vm->call(vm->findFunction("grow"), std::vector<uint64_t>{1}, r).isOk());
   EXPECT_EQ(r[0], 0xffffffffu);
-  ASSERT_TRUE(vm->call(vm->findFunction("load"), std::vector<uint64_t>{16384u * 65536 - 4}, r)
-                  .isOk());
+  ASSERT_TRUE(
+      vm->call(vm->findFunction("load"), std::vector<uint64_t>{16384u * 65536 - 4}, r).isOk());
 }
 
 TEST_F(AotEngineTest, ImportMismatchIsRefusedWithTheCommonMessage) {
@@ -225,8 +224,8 @@ TEST_F(AotEngineTest, SimdAndTailCallModulesAreRefusedClearly) {
   EXPECT_NE(simd.message().find("wasm2c cannot compile it (SIMD and tail calls are not supported)"),
             std::string::npos)
       << simd.message();
-  auto tail = engine_->compile(
-      wat("(module (func $f (export \"f\") (result i32) (return_call $f)))"));
+  auto tail =
+      engine_->compile(wat("(module (func $f (export \"f\") (result i32) (return_call $f)))"));
   ASSERT_FALSE(tail.isOk());
   EXPECT_NE(tail.message().find("wasm2c cannot compile it"), std::string::npos) << tail.message();
 }
@@ -330,6 +329,19 @@ TEST_F(AotEngineTest, ImportedMemoryAndStartSectionWork) {
   EXPECT_EQ(seen, 55u);
   EXPECT_EQ(vm->memory().size(), 2u * 65536);
   EXPECT_EQ(vm->readU32(8).value_or(0), 1234u);
+}
+
+TEST_F(AotEngineTest, ExportsWithReferenceTypesAreLeftOutLikeTheInterpreterDoes) {
+  auto vm = instantiate(R"((module
+    (func (export "takes_ref") (param externref) (result i32) i32.const 1)
+    (func (export "plain") (result i32) i32.const 2)
+  ))",
+                        {});
+  ASSERT_NE(vm, nullptr);
+  EXPECT_EQ(vm->findFunction("takes_ref"), kNoExport);
+  uint64_t r[1];
+  ASSERT_TRUE(vm->call(vm->findFunction("plain"), {}, r).isOk());
+  EXPECT_EQ(r[0], 2u);
 }
 
 TEST_F(AotEngineTest, OversizedMemoriesAreRefused) {

@@ -78,8 +78,8 @@ struct SmallStackRun {
 void* runOnSmallStack(void* arg) {
   auto* run = static_cast<SmallStackRun*>(arg);
   uint64_t r[1];
-  run->message = run->vm->call(run->vm->findFunction("recurse"), std::vector<uint64_t>{0}, r)
-                     .message();
+  run->message =
+      run->vm->call(run->vm->findFunction("recurse"), std::vector<uint64_t>{0}, r).message();
   return nullptr;
 }
 
@@ -228,11 +228,11 @@ TEST(AutoEngine, ServesFromTheInterpreterThenSwitchesNewVmsToAot) {
   ASSERT_TRUE(interp.isOk());
   std::vector<std::string> logs;
   std::mutex logs_mu;
-  auto engine = makeAutoEngine(std::move(*interp), AotOptions{freshCacheDir()},
-                               [&](std::string_view m) {
-                                 std::lock_guard<std::mutex> lock(logs_mu);
-                                 logs.emplace_back(m);
-                               });
+  auto engine =
+      makeAutoEngine(std::move(*interp), AotOptions{freshCacheDir()}, [&](std::string_view m) {
+        std::lock_guard<std::mutex> lock(logs_mu);
+        logs.emplace_back(m);
+      });
   EXPECT_EQ(engine->name(), "auto");
   auto module = engine->compile(wat(kWorker));
   ASSERT_TRUE(module.isOk()) << module.message();
@@ -266,16 +266,16 @@ TEST(AutoEngine, StaysOnTheInterpreterWhenWasm2cCannotCompile) {
   std::atomic<int> failures{0};
   std::string last;
   std::mutex mu;
-  auto engine = makeAutoEngine(std::move(*interp), testing::testAotOptions(),
-                               [&](std::string_view m) {
-                                 std::lock_guard<std::mutex> lock(mu);
-                                 last = std::string(m);
-                                 ++failures;
-                               });
-  auto module = engine->compile(wat(
-      "(module (func $f (export \"f\") (param i32) (result i32)"
-      "  local.get 0 i32.eqz if (result i32) i32.const 9 else local.get 0 i32.const 1 i32.sub"
-      "  return_call $f end))"));
+  auto engine =
+      makeAutoEngine(std::move(*interp), testing::testAotOptions(), [&](std::string_view m) {
+        std::lock_guard<std::mutex> lock(mu);
+        last = std::string(m);
+        ++failures;
+      });
+  auto module = engine->compile(
+      wat("(module (func $f (export \"f\") (param i32) (result i32)"
+          "  local.get 0 i32.eqz if (result i32) i32.const 9 else local.get 0 i32.const 1 i32.sub"
+          "  return_call $f end))"));
   ASSERT_TRUE(module.isOk()) << module.message();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (failures == 0 && std::chrono::steady_clock::now() < deadline) {

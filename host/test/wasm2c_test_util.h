@@ -52,7 +52,9 @@ inline const std::string& testCacheDir() {
   return dir;
 }
 
-inline AotOptions testAotOptions() { return AotOptions{testCacheDir()}; }
+inline AotOptions testAotOptions() {
+  return AotOptions{testCacheDir()};
+}
 
 // Host function helpers: callbacks over raw slots.
 inline HostFunction hostFunction(std::string module, std::string name, FunctionType type,

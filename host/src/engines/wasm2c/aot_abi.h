@@ -44,8 +44,8 @@ typedef struct {
 typedef struct {
   uint32_t magic;
   uint32_t abi_version;
-  uint32_t bounds_checked;       /* 1: every memory access has an explicit bounds check */
-  uint32_t stack_depth_counted;  /* 1: every function counts meshwasm_aot_call_depth */
+  uint32_t bounds_checked;      /* 1: every memory access has an explicit bounds check */
+  uint32_t stack_depth_counted; /* 1: every function counts meshwasm_aot_call_depth */
   uint32_t max_call_depth;
   uint32_t import_function_count;
   uint64_t instance_size;
@@ -90,11 +90,19 @@ extern __thread uintptr_t meshwasm_aot_stack_floor;
 #define WASM_RT_USE_STACK_DEPTH_COUNT 1
 #undef WASM_RT_MAX_CALL_STACK_DEPTH
 #if defined(__x86_64__)
-#define MESHWASM_AOT_SP() \
-  ({ uintptr_t sp_; __asm__ volatile("mov %%rsp, %0" : "=r"(sp_)); sp_; })
+#define MESHWASM_AOT_SP()                          \
+  ({                                               \
+    uintptr_t sp_;                                 \
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp_)); \
+    sp_;                                           \
+  })
 #elif defined(__aarch64__)
-#define MESHWASM_AOT_SP() \
-  ({ uintptr_t sp_; __asm__ volatile("mov %0, sp" : "=r"(sp_)); sp_; })
+#define MESHWASM_AOT_SP()                       \
+  ({                                            \
+    uintptr_t sp_;                              \
+    __asm__ volatile("mov %0, sp" : "=r"(sp_)); \
+    sp_;                                        \
+  })
 #else
 #define MESHWASM_AOT_SP() ((uintptr_t)__builtin_frame_address(0))
 #endif
@@ -105,11 +113,11 @@ extern __thread uintptr_t meshwasm_aot_stack_floor;
 #include "wasm-rt.h"
 /* wasm2c's own CALL_INDIRECT (renamed in its output) reports one trap for every failure; this
  * one tells a missing element from a signature mismatch, as the interpreter does. */
-#define CALL_INDIRECT(table, t, ft, x, ...)                                              \
-  ((LIKELY((x) < (table).size && (table).data[x].func) ||                                \
-    (wasm_rt_trap((wasm_rt_trap_t)MESHWASM_AOT_TRAP_UNDEFINED_ELEMENT), 0)),             \
-   (LIKELY((table).data[x].func_type == func_types[ft]) ||                               \
-    (wasm_rt_trap(WASM_RT_TRAP_CALL_INDIRECT), 0)),                                      \
+#define CALL_INDIRECT(table, t, ft, x, ...)                                  \
+  ((LIKELY((x) < (table).size && (table).data[x].func) ||                    \
+    (wasm_rt_trap((wasm_rt_trap_t)MESHWASM_AOT_TRAP_UNDEFINED_ELEMENT), 0)), \
+   (LIKELY((table).data[x].func_type == func_types[ft]) ||                   \
+    (wasm_rt_trap(WASM_RT_TRAP_CALL_INDIRECT), 0)),                          \
    ((t)(table).data[x].func)(__VA_ARGS__))
 /* The generated code counts depth in this per-thread variable instead of wasm-rt.h's global. */
 #define wasm_rt_call_stack_depth meshwasm_aot_call_depth

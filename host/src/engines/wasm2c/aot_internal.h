@@ -13,7 +13,7 @@ namespace meshwasm::host {
 
 // AOT compile (or cache lookup) + load; `cancel` stops running compiler processes.
 StatusOr<std::shared_ptr<const CompiledModule>> compileAotModule(std::string_view bytes,
-                                                                const AotOptions& options,
-                                                                const std::atomic<bool>* cancel);
+                                                                 const AotOptions& options,
+                                                                 const std::atomic<bool>* cancel);
 
 }  // namespace meshwasm::host

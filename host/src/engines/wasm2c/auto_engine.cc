@@ -48,8 +48,7 @@ class AutoEngine final : public Engine {
         log_(std::move(log)) {
     if (!log_) {
       log_ = [](std::string_view message) {
-        std::fprintf(stderr, "meshwasm: %.*s\n", static_cast<int>(message.size()),
-                     message.data());
+        std::fprintf(stderr, "meshwasm: %.*s\n", static_cast<int>(message.size()), message.data());
       };
     }
   }
@@ -88,8 +87,7 @@ class AutoEngine final : public Engine {
   }
 
   StatusOr<std::unique_ptr<Vm>> instantiate(std::shared_ptr<const CompiledModule> module,
-                                            const ImportTable& imports,
-                                            void* host_data) override {
+                                            const ImportTable& imports, void* host_data) override {
     auto auto_module = std::dynamic_pointer_cast<const AutoModule>(module);
     if (!auto_module) {
       return Status::error("Failed to instantiate Wasm module: compiled by another engine");

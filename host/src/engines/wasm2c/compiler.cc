@@ -1,5 +1,6 @@
 #include "compiler.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +19,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -39,10 +43,17 @@ constexpr int kWasm2cTimeoutMs = 120'000;
 constexpr int kCcTimeoutMs = 600'000;
 
 const std::vector<std::string>& ccFlags() {
-  static const std::vector<std::string> flags = {
-      "-std=gnu11", "-O1", "-fPIC", "-shared", "-fvisibility=hidden",
-      "-ftls-model=initial-exec", "-fno-strict-aliasing", "-DNDEBUG", "-w",
-      "-Wl,-z,now", "-Wl,-z,noexecstack"};
+  static const std::vector<std::string> flags = {"-std=gnu11",
+                                                 "-O1",
+                                                 "-fPIC",
+                                                 "-shared",
+                                                 "-fvisibility=hidden",
+                                                 "-ftls-model=initial-exec",
+                                                 "-fno-strict-aliasing",
+                                                 "-DNDEBUG",
+                                                 "-w",
+                                                 "-Wl,-z,now",
+                                                 "-Wl,-z,noexecstack"};
   return flags;
 }
 
@@ -134,7 +145,8 @@ StatusOr<ProcessResult> runProcess(const std::vector<std::string>& args,
   }
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   if (WIFSIGNALED(status)) {
-    result.output += "\n(" + args[0] + " killed by signal " + std::to_string(WTERMSIG(status)) + ")";
+    result.output +=
+        "\n(" + args[0] + " killed by signal " + std::to_string(WTERMSIG(status)) + ")";
   }
   return result;
 }
@@ -188,35 +200,23 @@ std::string cString(std::string_view bytes) {
 
 char letter(uint8_t t) {
   switch (t) {
-    case kTypeI32:
-      return 'i';
-    case kTypeI64:
-      return 'j';
-    case kTypeF32:
-      return 'f';
-    case kTypeF64:
-      return 'd';
-    default:
-      return '?';
+    case kTypeI32: return 'i';
+    case kTypeI64: return 'j';
+    case kTypeF32: return 'f';
+    case kTypeF64: return 'd';
+    default: return '?';
   }
 }
 
 const char* cType(uint8_t t) {
   switch (t) {
-    case kTypeI32:
-      return "u32";
-    case kTypeI64:
-      return "u64";
-    case kTypeF32:
-      return "f32";
-    case kTypeF64:
-      return "f64";
-    case kTypeFuncRef:
-      return "wasm_rt_funcref_t";
-    case kTypeExternRef:
-      return "wasm_rt_externref_t";
-    default:
-      return nullptr;
+    case kTypeI32: return "u32";
+    case kTypeI64: return "u64";
+    case kTypeF32: return "f32";
+    case kTypeF64: return "f64";
+    case kTypeFuncRef: return "wasm_rt_funcref_t";
+    case kTypeExternRef: return "wasm_rt_externref_t";
+    default: return nullptr;
   }
 }
 
@@ -239,28 +239,20 @@ std::string resultCType(const RawFunctionType& type) {
 // Expression converting raw slot `slot` to the C value of type t.
 std::string fromSlot(uint8_t t, const std::string& slot) {
   switch (t) {
-    case kTypeI32:
-      return "(u32)" + slot;
-    case kTypeF32:
-      return "mw_f32(" + slot + ")";
-    case kTypeF64:
-      return "mw_f64(" + slot + ")";
-    default:
-      return slot;
+    case kTypeI32: return "(u32)" + slot;
+    case kTypeF32: return "mw_f32(" + slot + ")";
+    case kTypeF64: return "mw_f64(" + slot + ")";
+    default: return slot;
   }
 }
 
 // Expression converting C value `value` of type t to a raw slot.
 std::string toSlot(uint8_t t, const std::string& value) {
   switch (t) {
-    case kTypeI32:
-      return "(uint64_t)(u32)(" + value + ")";
-    case kTypeF32:
-      return "mw_from_f32(" + value + ")";
-    case kTypeF64:
-      return "mw_from_f64(" + value + ")";
-    default:
-      return "(uint64_t)(" + value + ")";
+    case kTypeI32: return "(uint64_t)(u32)(" + value + ")";
+    case kTypeF32: return "mw_from_f32(" + value + ")";
+    case kTypeF64: return "mw_from_f64(" + value + ")";
+    default: return "(uint64_t)(" + value + ")";
   }
 }
 
@@ -318,6 +310,46 @@ bool writeFile(const std::string& path, std::string_view data) {
     off += static_cast<size_t>(n);
   }
   return close(fd) == 0;
+}
+
+const std::vector<std::string>& temporaryFiles() {
+  static const std::vector<std::string> files = {"m.wasm", "m.c",  "m.h",
+                                                 "shim.c", "m.so", "log.txt"};
+  return files;
+}
+
+// Temporary directories of compiles that died (killed, machine crash) more than an hour ago.
+void removeStaleTemporaries(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  const time_t now = time(nullptr);
+  std::vector<std::string> stale;
+  while (dirent* entry = readdir(d)) {
+    if (std::strncmp(entry->d_name, "tmp-", 4) != 0) continue;
+    const std::string path = dir + "/" + entry->d_name;
+    struct stat st {};
+    if (lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+        now - st.st_mtime > 3600) {
+      stale.push_back(path);
+    }
+  }
+  closedir(d);
+  for (const auto& path : stale) removeTree(path, temporaryFiles());
+}
+
+std::shared_ptr<std::mutex> keyLock(const std::string& key) {
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<std::mutex>> locks;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = locks[key];
+  auto existing = slot.lock();
+  if (existing) return existing;
+  auto created = std::make_shared<std::mutex>();
+  slot = created;
+  for (auto it = locks.begin(); it != locks.end();) {
+    it = it->second.expired() ? locks.erase(it) : std::next(it);
+  }
+  return created;
 }
 
 }  // namespace
@@ -446,8 +478,7 @@ StatusOr<std::string> generateShim(const ModuleShape& shape) {
             << "  (void)ctx; meshwasm_aot_missing_import(); return NULL;\n}\n";
         break;
       }
-      case ExternKind::Tag:
-        return Status::error("AOT engine does not support tag imports");
+      case ExternKind::Tag: return Status::error("AOT engine does not support tag imports");
     }
   }
 
@@ -463,6 +494,10 @@ StatusOr<std::string> generateShim(const ModuleShape& shape) {
     switch (exp.kind) {
       case ExternKind::Function: {
         const RawFunctionType& type = shape.types[shape.function_types[exp.index]];
+        bool plain = true;
+        for (auto t : type.params) plain = plain && plainType(t);
+        for (auto t : type.results) plain = plain && plainType(t);
+        if (!plain) break;  // references: not callable through the engine seam (entry NULL)
         signature = rawSignature(type);
         entry = "mw_export_" + std::to_string(e);
         out << "static void " << entry
@@ -482,8 +517,8 @@ StatusOr<std::string> generateShim(const ModuleShape& shape) {
           out << resultCType(type) << " r = " << call.str() << ";\n";
           for (size_t i = 0; i < type.results.size(); ++i) {
             out << "  results[" << i << "] = "
-                << toSlot(type.results[i], "r." + std::string(1, letter(type.results[i])) +
-                                               std::to_string(i))
+                << toSlot(type.results[i],
+                          "r." + std::string(1, letter(type.results[i])) + std::to_string(i))
                 << ";\n";
           }
         }
@@ -493,12 +528,10 @@ StatusOr<std::string> generateShim(const ModuleShape& shape) {
       case ExternKind::Memory:
         if (memory_accessor.empty()) memory_accessor = symbol;
         break;
-      default:
-        break;
+      default: break;
     }
     table << "  {" << cString(exp.name) << ", " << exp.name.size() << "u, "
-          << static_cast<unsigned>(exp.kind) << "u, \"" << signature << "\", " << entry
-          << "},\n";
+          << static_cast<unsigned>(exp.kind) << "u, \"" << signature << "\", " << entry << "},\n";
   }
   if (shape.exports.empty()) table << "  {\"\", 0u, 0u, \"\", NULL},\n";
 
@@ -542,10 +575,11 @@ Status checkPrivateFile(const std::string& path) {
   return Status::ok();
 }
 
-void evictObject(const std::string& object_path) { unlink(object_path.c_str()); }
+void evictObject(const std::string& object_path) {
+  unlink(object_path.c_str());
+}
 
-StatusOr<CompileOutcome> compileToObject(const ModuleShape& shape,
-                                         const CompilerOptions& options) {
+StatusOr<CompileOutcome> compileToObject(const ModuleShape& shape, const CompilerOptions& options) {
   auto toolchain = toolchainId();
   if (!toolchain) return toolchain.status();
   CompileOutcome outcome;
@@ -558,6 +592,15 @@ StatusOr<CompileOutcome> compileToObject(const ModuleShape& shape,
     outcome.cache_hit = true;
     return outcome;
   }
+  // One compile per object in this process: a second caller waits and finds it in the cache.
+  // (Other processes compile in their own temporary directories; the last rename wins.)
+  std::shared_ptr<std::mutex> key_lock = keyLock(outcome.object_path);
+  std::lock_guard<std::mutex> compiling(*key_lock);
+  if (checkPrivateFile(outcome.object_path)) {
+    outcome.cache_hit = true;
+    return outcome;
+  }
+  removeStaleTemporaries(dir);
 
   auto shim = generateShim(shape);
   if (!shim) return shim.status();
@@ -566,7 +609,7 @@ StatusOr<CompileOutcome> compileToObject(const ModuleShape& shape,
   if (mkdtemp(tmp.data()) == nullptr) {
     return Status::error("cannot create a directory in " + dir + ": " + std::strerror(errno));
   }
-  const std::vector<std::string> files = {"m.wasm", "m.c", "m.h", "shim.c", "m.so", "log.txt"};
+  const std::vector<std::string>& files = temporaryFiles();
   auto fail = [&](std::string message) {
     removeTree(tmp, files);
     return Status::error(std::move(message));
@@ -581,9 +624,10 @@ StatusOr<CompileOutcome> compileToObject(const ModuleShape& shape,
                       tmp + "/log.txt", kWasm2cTimeoutMs, options.cancel);
   if (!w) return fail(w.message());
   if (w->exit_code != 0) {
-    return fail("Failed to load Wasm module: wasm2c cannot compile it (SIMD and tail calls are "
-                "not supported): " +
-                trimmed(w->output));
+    return fail(
+        "Failed to load Wasm module: wasm2c cannot compile it (SIMD and tail calls are "
+        "not supported): " +
+        trimmed(w->output));
   }
   outcome.wasm2c_seconds = secondsSince(t0);
   {
@@ -602,7 +646,8 @@ StatusOr<CompileOutcome> compileToObject(const ModuleShape& shape,
   cc.insert(cc.end(), {"-I", tmp, "-o", tmp + "/m.so", tmp + "/shim.c"});
   auto c = runProcess(cc, tmp + "/log.txt", kCcTimeoutMs, options.cancel);
   if (!c) return fail(c.message());
-  if (c->exit_code != 0) return fail("C compiler failed on the wasm2c output: " + trimmed(c->output));
+  if (c->exit_code != 0)
+    return fail("C compiler failed on the wasm2c output: " + trimmed(c->output));
   outcome.cc_seconds = secondsSince(t1);
 
   chmod((tmp + "/m.so").c_str(), 0700);

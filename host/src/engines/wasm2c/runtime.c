@@ -58,29 +58,22 @@ void meshwasm_aot_missing_import(void) {
   meshwasm_aot_raise(MESHWASM_AOT_TRAP_DETAIL, "call to a missing import");
 }
 
-const char* meshwasm_aot_trap_detail(void) { return t_trap_detail; }
+const char* meshwasm_aot_trap_detail(void) {
+  return t_trap_detail;
+}
 
 const char* wasm_rt_strerror(wasm_rt_trap_t trap) {
   switch (trap) {
-    case WASM_RT_TRAP_NONE:
-      return "no trap";
-    case WASM_RT_TRAP_OOB:
-      return "out of bounds memory access";
-    case WASM_RT_TRAP_INT_OVERFLOW:
-      return "integer overflow";
-    case WASM_RT_TRAP_DIV_BY_ZERO:
-      return "integer divide by zero";
-    case WASM_RT_TRAP_INVALID_CONVERSION:
-      return "invalid conversion to integer";
-    case WASM_RT_TRAP_UNREACHABLE:
-      return "unreachable";
-    case WASM_RT_TRAP_CALL_INDIRECT:
-      return "indirect call signature mismatch";
-    case WASM_RT_TRAP_UNCAUGHT_EXCEPTION:
-      return "uncaught exception";
+    case WASM_RT_TRAP_NONE: return "no trap";
+    case WASM_RT_TRAP_OOB: return "out of bounds memory access";
+    case WASM_RT_TRAP_INT_OVERFLOW: return "integer overflow";
+    case WASM_RT_TRAP_DIV_BY_ZERO: return "integer divide by zero";
+    case WASM_RT_TRAP_INVALID_CONVERSION: return "invalid conversion to integer";
+    case WASM_RT_TRAP_UNREACHABLE: return "unreachable";
+    case WASM_RT_TRAP_CALL_INDIRECT: return "indirect call signature mismatch";
+    case WASM_RT_TRAP_UNCAUGHT_EXCEPTION: return "uncaught exception";
 #if !WASM_RT_MERGED_OOB_AND_EXHAUSTION_TRAPS
-    case WASM_RT_TRAP_EXHAUSTION:
-      return "call stack exhausted";
+    case WASM_RT_TRAP_EXHAUSTION: return "call stack exhausted";
 #endif
   }
   return "unknown trap";
@@ -133,7 +126,9 @@ static uint32_t g_type_capacity = 0;
 static uint32_t g_tag_count = 0;
 
 void wasm_rt_init(void) {}
-bool wasm_rt_is_initialized(void) { return true; }
+bool wasm_rt_is_initialized(void) {
+  return true;
+}
 void wasm_rt_free(void) {}
 
 uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
@@ -202,16 +197,25 @@ void wasm_rt_throw(void) {
   longjmp(*t_unwind_target, 1);
 }
 
-WASM_RT_UNWIND_TARGET* wasm_rt_get_unwind_target(void) { return t_unwind_target; }
-void wasm_rt_set_unwind_target(WASM_RT_UNWIND_TARGET* target) { t_unwind_target = target; }
-uint32_t wasm_rt_exception_tag(void) { return t_exception_tag; }
-uint32_t wasm_rt_exception_size(void) { return t_exception_size; }
-void* wasm_rt_exception(void) { return t_exception; }
+WASM_RT_UNWIND_TARGET* wasm_rt_get_unwind_target(void) {
+  return t_unwind_target;
+}
+void wasm_rt_set_unwind_target(WASM_RT_UNWIND_TARGET* target) {
+  t_unwind_target = target;
+}
+uint32_t wasm_rt_exception_tag(void) {
+  return t_exception_tag;
+}
+uint32_t wasm_rt_exception_size(void) {
+  return t_exception_size;
+}
+void* wasm_rt_exception(void) {
+  return t_exception;
+}
 
 /* ------------------------------------------------------------------ memory */
 
-void wasm_rt_allocate_memory(wasm_rt_memory_t* memory, uint32_t initial_pages,
-                             uint32_t max_pages) {
+void wasm_rt_allocate_memory(wasm_rt_memory_t* memory, uint32_t initial_pages, uint32_t max_pages) {
   memory->data = NULL;
   memory->pages = 0;
   memory->size = 0;
@@ -323,8 +327,7 @@ uint32_t wasm_rt_grow_externref_table(wasm_rt_externref_table_t* table, uint32_t
   uint64_t new_size = (uint64_t)old_size + delta;
   if (new_size > table->max_size) return UINT32_MAX;
   if (delta == 0) return old_size;
-  wasm_rt_externref_t* data =
-      realloc(table->data, (size_t)new_size * sizeof(wasm_rt_externref_t));
+  wasm_rt_externref_t* data = realloc(table->data, (size_t)new_size * sizeof(wasm_rt_externref_t));
   if (data == NULL) return UINT32_MAX;
   for (uint64_t i = old_size; i < new_size; ++i) data[i] = init;
   table->data = data;

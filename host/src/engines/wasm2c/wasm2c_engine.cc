@@ -56,28 +56,19 @@ void initModuleEntry(void* desc, const uint64_t*, uint64_t*) {
 
 std::string trapText(int code) {
   switch (code) {
-    case WASM_RT_TRAP_UNREACHABLE:
-      return std::string(traps::kUnreachable);
-    case WASM_RT_TRAP_EXHAUSTION:
-      return std::string(traps::kCallStackExhausted);
-    case WASM_RT_TRAP_OOB:
-      return std::string(traps::kOutOfBoundsMemory);
-    case WASM_RT_TRAP_DIV_BY_ZERO:
-      return std::string(traps::kIntegerDivideByZero);
-    case WASM_RT_TRAP_INT_OVERFLOW:
-      return std::string(traps::kIntegerOverflow);
-    case WASM_RT_TRAP_INVALID_CONVERSION:
-      return std::string(traps::kInvalidConversion);
-    case WASM_RT_TRAP_CALL_INDIRECT:
-      return std::string(traps::kIndirectCallMismatch);
-    case MESHWASM_AOT_TRAP_UNDEFINED_ELEMENT:
-      return std::string(traps::kUndefinedElement);
+    case WASM_RT_TRAP_UNREACHABLE: return std::string(traps::kUnreachable);
+    case WASM_RT_TRAP_EXHAUSTION: return std::string(traps::kCallStackExhausted);
+    case WASM_RT_TRAP_OOB: return std::string(traps::kOutOfBoundsMemory);
+    case WASM_RT_TRAP_DIV_BY_ZERO: return std::string(traps::kIntegerDivideByZero);
+    case WASM_RT_TRAP_INT_OVERFLOW: return std::string(traps::kIntegerOverflow);
+    case WASM_RT_TRAP_INVALID_CONVERSION: return std::string(traps::kInvalidConversion);
+    case WASM_RT_TRAP_CALL_INDIRECT: return std::string(traps::kIndirectCallMismatch);
+    case MESHWASM_AOT_TRAP_UNDEFINED_ELEMENT: return std::string(traps::kUndefinedElement);
     case MESHWASM_AOT_TRAP_DETAIL: {
       const char* detail = meshwasm_aot_trap_detail();
       return detail != nullptr ? detail : "trap";
     }
-    default:
-      return wasm_rt_strerror(static_cast<wasm_rt_trap_t>(code));
+    default: return wasm_rt_strerror(static_cast<wasm_rt_trap_t>(code));
   }
 }
 
@@ -90,8 +81,8 @@ StatusOr<std::shared_ptr<AotModule>> loadObject(const std::string& path, aot::Mo
     const char* err = dlerror();
     return Status::error(std::string("cannot load compiled module: ") + (err ? err : path));
   }
-  const auto* desc = static_cast<const meshwasm_aot_module_t*>(
-      dlsym(module->handle_, "meshwasm_aot_module_v1"));
+  const auto* desc =
+      static_cast<const meshwasm_aot_module_t*>(dlsym(module->handle_, "meshwasm_aot_module_v1"));
   if (desc == nullptr) return Status::error("compiled module has no meshwasm descriptor: " + path);
   if (desc->magic != MESHWASM_AOT_MAGIC || desc->abi_version != MESHWASM_AOT_ABI_VERSION) {
     return Status::error("compiled module was built for another runtime version: " + path);
@@ -247,7 +238,8 @@ Status AotVm::init(const ImportTable& table) {
   }
   const meshwasm_aot_module_t* desc = module_->desc_;
   instance_ = std::calloc(1, desc->instance_size == 0 ? 1 : desc->instance_size);
-  if (instance_ == nullptr) return Status::error("Failed to instantiate Wasm module: out of memory");
+  if (instance_ == nullptr)
+    return Status::error("Failed to instantiate Wasm module: out of memory");
   InstantiateArgs args{desc, instance_, this};
   ++depth_;
   const int code = meshwasm_aot_protected_call(instantiateEntry, &args, nullptr, nullptr);
@@ -363,8 +355,7 @@ class AotEngine final : public Engine {
   }
 
   StatusOr<std::unique_ptr<Vm>> instantiate(std::shared_ptr<const CompiledModule> module,
-                                            const ImportTable& imports,
-                                            void* host_data) override {
+                                            const ImportTable& imports, void* host_data) override {
     auto aot_module = std::dynamic_pointer_cast<const AotModule>(module);
     if (!aot_module) {
       return Status::error("Failed to instantiate Wasm module: compiled by another engine");
@@ -375,9 +366,9 @@ class AotEngine final : public Engine {
   }
 
   static StatusOr<std::shared_ptr<AotModule>> compileAndLoad(std::string_view bytes,
-                                                            const AotOptions& options,
-                                                            const std::atomic<bool>* cancel,
-                                                            AotCompileReport* report);
+                                                             const AotOptions& options,
+                                                             const std::atomic<bool>* cancel,
+                                                             AotCompileReport* report);
 
  private:
   AotOptions options_;
@@ -396,7 +387,8 @@ StatusOr<std::shared_ptr<AotModule>> AotEngine::compileAndLoad(std::string_view 
   auto shape = aot::parseModule(bytes);
   if (!shape) return shape.status();
   for (uint32_t initial : shape->memory_initials) {
-    if (initial > kMaxPages) return Status::error("Failed to load Wasm module: memory is larger than 1 GiB");
+    if (initial > kMaxPages)
+      return Status::error("Failed to load Wasm module: memory is larger than 1 GiB");
   }
   for (uint32_t initial : shape->table_initials) {
     if (initial > MESHWASM_AOT_MAX_TABLE_ELEMENTS) {
@@ -446,8 +438,8 @@ StatusOr<AotCompileReport> compileAot(std::string_view bytes, const AotOptions& 
 }
 
 StatusOr<std::shared_ptr<const CompiledModule>> compileAotModule(std::string_view bytes,
-                                                                const AotOptions& options,
-                                                                const std::atomic<bool>* cancel) {
+                                                                 const AotOptions& options,
+                                                                 const std::atomic<bool>* cancel) {
   auto loaded = AotEngine::compileAndLoad(bytes, options, cancel, nullptr);
   if (!loaded) return loaded.status();
   return std::shared_ptr<const CompiledModule>(std::move(*loaded));

@@ -78,16 +78,11 @@ Status malformed(const char* what) {
 
 std::optional<ValueType> toValueType(uint8_t t) {
   switch (t) {
-    case kTypeI32:
-      return ValueType::I32;
-    case kTypeI64:
-      return ValueType::I64;
-    case kTypeF32:
-      return ValueType::F32;
-    case kTypeF64:
-      return ValueType::F64;
-    default:
-      return std::nullopt;
+    case kTypeI32: return ValueType::I32;
+    case kTypeI64: return ValueType::I64;
+    case kTypeF32: return ValueType::F32;
+    case kTypeF64: return ValueType::F64;
+    default: return std::nullopt;
   }
 }
 
@@ -185,8 +180,7 @@ StatusOr<ModuleShape> parseModule(std::string_view bytes) {
               s.byte();
               s.u32();
               break;
-            default:
-              return malformed("bad import kind");
+            default: return malformed("bad import kind");
           }
           shape.imports.push_back(std::move(import));
         }
@@ -229,8 +223,7 @@ StatusOr<ModuleShape> parseModule(std::string_view bytes) {
         }
         break;
       }
-      default:
-        break;
+      default: break;
     }
     if (s.failed()) return malformed("truncated section");
   }
@@ -254,10 +247,10 @@ StatusOr<std::vector<ImportDesc>> importDescs(const ModuleShape& shape) {
     desc.name = import.name;
     desc.kind = import.kind;
     if (import.kind == ExternKind::Function) {
-      auto type = toFunctionType(shape, import.type_index,
-                                 "Failed to load Wasm module due to an import type mismatch: " +
-                                     import.module + "." + import.name +
-                                     ", want: a signature with unsupported value types");
+      auto type = toFunctionType(
+          shape, import.type_index,
+          "Failed to load Wasm module due to an import type mismatch: " + import.module + "." +
+              import.name + ", want: a signature with unsupported value types");
       if (!type) return type.status();
       desc.type = std::move(*type);
     }
@@ -288,14 +281,10 @@ std::vector<std::optional<ExportDesc>> exportDescs(const ModuleShape& shape) {
 std::string signatureText(const FunctionType& type) {
   auto letter = [](ValueType t) {
     switch (t) {
-      case ValueType::I32:
-        return 'i';
-      case ValueType::I64:
-        return 'j';
-      case ValueType::F32:
-        return 'f';
-      case ValueType::F64:
-        return 'd';
+      case ValueType::I32: return 'i';
+      case ValueType::I64: return 'j';
+      case ValueType::F32: return 'f';
+      case ValueType::F64: return 'd';
     }
     return '?';
   };

@@ -32,9 +32,9 @@ struct ModuleImport {
   std::string module;
   std::string name;
   ExternKind kind = ExternKind::Function;
-  uint32_t type_index = 0;   // functions
-  uint8_t value_type = 0;    // tables: element type; globals: value type
-  uint32_t initial = 0;      // memories and tables
+  uint32_t type_index = 0;  // functions
+  uint8_t value_type = 0;   // tables: element type; globals: value type
+  uint32_t initial = 0;     // memories and tables
   uint32_t maximum = 0xffffffffu;
 };
 
