@@ -3,6 +3,7 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -29,7 +30,9 @@ class Parser final : public http::basic_parser<IsRequest> {
     if constexpr (IsRequest) {
       this->body_limit(limits_.max_body_bytes);
     } else {
-      this->body_limit(boost::none);
+      // Beast 1.74 compares the length against the optional limit, and "none" is smaller
+      // than every length: no limit is the largest value instead.
+      this->body_limit(std::numeric_limits<std::uint64_t>::max());
     }
   }
 

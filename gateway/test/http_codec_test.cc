@@ -122,6 +122,18 @@ TEST(ResponseDecoder, ReadsABodyThatEndsWithTheConnection) {
   EXPECT_EQ(rec.events, want);
 }
 
+TEST(ResponseDecoder, ReadsAContentLengthBodyInOneRead) {
+  Recorder rec;
+  auto d = MessageDecoder::forResponses(rec);
+  ASSERT_EQ(feedAll(*d, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"),
+            DecodeResult::Ok)
+      << d->errorDetails();
+  EXPECT_TRUE(d->complete());
+  std::vector<std::string> want = {"headers :status=200 content-length=2", "data 'ok'",
+                                   "data '' eos"};
+  EXPECT_EQ(rec.events, want);
+}
+
 TEST(Encoder, WritesResponseHeadWithFramingAndWithoutPseudoHeaders) {
   HeaderMap h;
   h.add(":status", "418");
