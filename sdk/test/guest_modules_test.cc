@@ -71,6 +71,32 @@ TEST_P(GuestModule, LoadsAndServesARequestUnderTheHost) {
   EXPECT_NE(output.find(R"("action":"continue")"), std::string::npos) << output;
 }
 
+// Thousands of request lifecycles reuse the allocator's blocks without failing the VM.
+TEST_P(GuestModule, SurvivesThousandsOfRequests) {
+  const char* build = std::getenv("MESHWASM_BUILD_DIR");
+  const std::string cli = std::string(build == nullptr ? "" : build) + "/bin/meshwasm";
+  if (!std::filesystem::exists(cli)) GTEST_SKIP() << cli << " is not built in this build";
+  std::string config =
+      std::string(GetParam()) == "http_config" ? R"('{"headers": {"x-a": "1"}}')" : "''";
+  const std::string big(3000, 'a');
+  const std::string command =
+      "timeout 120 " + cli + " replay --iterations 1000 --plugin " + path_ + " --config " + config +
+      R"( --requests '[{"headers": [[":method","GET"],[":path","/get"],[":authority","h"],)"
+      R"(["x-big",")" +
+      big +
+      R"("]], "response_headers": [[":status","200"]],)"
+      R"( "response_body": ")" +
+      big + R"("}, {"headers": [[":path","/"],["allow","true"]]}]')";
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  std::array<char, 4096> chunk;
+  size_t n = 0;
+  while ((n = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) output.append(chunk.data(), n);
+  ::pclose(pipe);
+  EXPECT_NE(output.find(R"("vm_failed":false)"), std::string::npos) << output.substr(0, 2000);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sdk, GuestModule,
                          ::testing::Values("header_auth", "hello_world", "http_headers",
                                            "http_body", "http_config"));
