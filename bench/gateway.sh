@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# meshwasm run (header_auth.wasm) against Debian's nginx with the equivalent rule, both in front
+# of the same upstream (an nginx server block answering /status/418 with httpbin's teapot), driven
+# by wrk over loopback: deny path (no allow header -> 403) and allow path (allow: true -> 418).
+#
+# Usage: bench/gateway.sh [BUILD_DIR] [WASM_DIR]
+# Environment: DURATION (s, default 10), CONNECTIONS (default 32), THREADS (wrk, default 2),
+#              WORKERS (gateway workers = nginx worker_processes, default 2), ENGINE (aot;
+#              interp works too), LOG_LEVEL (plugin log level, default warning as in Istio
+#              sidecars: header_auth logs one or two info lines per request, nginx logs nothing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+wasm_dir=${2:-$build/wasm}
+duration=${DURATION:-10}
+connections=${CONNECTIONS:-32}
+threads=${THREADS:-2}
+workers=${WORKERS:-2}
+engine=${ENGINE:-aot}
+log_level=${LOG_LEVEL:-warning}
+meshwasm=$build/bin/meshwasm
+plugin=$wasm_dir/header_auth.wasm
+for f in "$meshwasm" "$plugin"; do
+  [ -e "$f" ] || { echo "missing $f (build first)" >&2; exit 1; }
+done
+command -v wrk >/dev/null || { echo "wrk is not installed (scripts/install-deps)" >&2; exit 1; }
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$nginx_bin" ] || { echo "nginx is not installed (scripts/install-deps)" >&2; exit 1; }
+
+tmp=$(mktemp -d /tmp/meshwasm-bench.XXXXXX)
+chmod 755 "$tmp"  # nginx workers (user nobody) read the teapot file
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+upstream_port=$(free_port)
+nginx_port=$(free_port)
+gateway_port=$(free_port)
+admin_port=$(free_port)
+
+# httpbin's teapot, served by the upstream with status 418.
+printf '\n    -=[ teapot ]=-\n\n       _...._\n     .'"'"'  _ _ `.\n    | ."` ^ `". _,\n    \\_;`"---"`|//\n      |       ;/\n      \\_     _/\n        `"""`\n' >"$tmp/teapot.txt"
+cat >"$tmp/nginx.conf" <<EOF
+daemon off;
+worker_processes $workers;
+pid $tmp/nginx.pid;
+error_log $tmp/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/body;
+  proxy_temp_path $tmp/proxy;
+  fastcgi_temp_path $tmp/fastcgi;
+  uwsgi_temp_path $tmp/uwsgi;
+  scgi_temp_path $tmp/scgi;
+  default_type text/plain;
+  upstream backend {
+    server 127.0.0.1:$upstream_port;
+    keepalive 128;
+  }
+  # The upstream both proxies use.
+  server {
+    listen 127.0.0.1:$upstream_port;
+    location = /status/418 {
+      error_page 418 /teapot.txt;
+      return 418;
+    }
+    location = /teapot.txt {
+      internal;
+      root $tmp;
+      default_type "text/html; charset=utf-8";
+    }
+  }
+  # nginx doing what header_auth.wasm does.
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      if (\$http_allow != "true") {
+        return 403 "Forbidden by ASM Wasm Plugin, cpp version\n";
+      }
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+"$nginx_bin" -c "$tmp/nginx.conf" -p "$tmp" 2>"$tmp/nginx.stderr" &
+pids+=($!)
+"$meshwasm" run --plugin "$plugin" --engine "$engine" --workers "$workers" --no-access-log \
+  --log-level "$log_level" \
+  --upstream "http://127.0.0.1:$upstream_port" --listen "127.0.0.1:$gateway_port" \
+  --admin "127.0.0.1:$admin_port" 2>"$tmp/gateway.stderr" &
+pids+=($!)
+
+for i in $(seq 1 100); do
+  if curl -s -o /dev/null "127.0.0.1:$nginx_port/" && curl -s -o /dev/null "127.0.0.1:$admin_port/ready"; then
+    break
+  fi
+  sleep 0.1
+done
+check() {  # name url expected-status [header]
+  local got args=()
+  [ -n "${4:-}" ] && args=(-H "$4")
+  got=$(curl -s -o /dev/null -w '%{http_code}' "${args[@]}" "$2")
+  [ "$got" = "$3" ] || { echo "$1: expected $3, got $got" >&2; cat "$tmp"/*.stderr >&2; exit 1; }
+}
+check nginx-deny "127.0.0.1:$nginx_port/status/418" 403
+check nginx-allow "127.0.0.1:$nginx_port/status/418" 418 "allow: true"
+check gateway-deny "127.0.0.1:$gateway_port/status/418" 403
+check gateway-allow "127.0.0.1:$gateway_port/status/418" 418 "allow: true"
+
+run_wrk() {  # port [header] -> "rps p99_ms"
+  local out args=()
+  [ -n "${2:-}" ] && args=(-H "$2")
+  out=$(wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "${args[@]}" \
+    "http://127.0.0.1:$1/status/418")
+  local rps p99
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
+  if grep -q "Socket errors" <<<"$out"; then echo "wrk: $(grep 'Socket errors' <<<"$out")" >&2; fi
+  echo "$rps $p99"
+}
+
+echo "wrk -t$threads -c$connections -d${duration}s, $workers workers each, engine $engine," \
+  "plugin log level $log_level, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg)"
+printf '%-8s %-10s %12s %10s\n' path server req/s p99_ms
+declare -A R
+for path in deny allow; do
+  header=""
+  [ "$path" = allow ] && header="allow: true"
+  read -r n_rps n_p99 < <(run_wrk "$nginx_port" "$header")
+  read -r g_rps g_p99 < <(run_wrk "$gateway_port" "$header")
+  printf '%-8s %-10s %12s %10s\n' "$path" nginx "$n_rps" "$n_p99" "$path" meshwasm "$g_rps" "$g_p99"
+  R[$path]="$(awk -v g="$g_rps" -v n="$n_rps" -v gp="$g_p99" -v np="$n_p99" \
+    'BEGIN {printf "req/s ratio %.2f, p99 ratio %.2f", g/n, gp/np}')"
+done
+for path in deny allow; do
+  echo "$path: meshwasm/nginx ${R[$path]} (req/s >= 1 and p99 <= 1 is the goal)"
+done
