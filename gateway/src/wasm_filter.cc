@@ -393,6 +393,7 @@ bool WorkerEmbedder::post(std::function<void()> task) {
 }
 
 void WorkerEmbedder::stopTimers() {
+  stopGrpc();
   for (auto& [k, t] : ticks_) {
     if (t.timer) t.timer->cancel();
   }

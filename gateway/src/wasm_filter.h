@@ -44,6 +44,8 @@ class WorkerEmbedder final : public host::Embedder {
                            bool end_stream) override;
   abi::WasmResult grpcCancel(host::PluginVm& vm, uint32_t token) override;
   abi::WasmResult grpcClose(host::PluginVm& vm, uint32_t token) override;
+  // Closes the gRPC connections (on the worker's thread, before its io_context goes away).
+  void stopGrpc();
   void stopTimers();
 
  private:

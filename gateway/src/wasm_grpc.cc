@@ -22,13 +22,21 @@ struct WorkerEmbedder::GrpcState {
     uint64_t id = 0;
   };
   std::map<std::pair<host::PluginVm*, uint32_t>, Call> calls;
+  bool stopped = false;
 
-  ~GrpcState() {
+  // Closes every connection while the worker's io_context still exists; no events follow.
+  void stop() {
+    stopped = true;
     calls.clear();
-    clients.clear();  // no events after this
+    clients.clear();
     if (httpbin_service) httpbin_service->stop();
+    httpbin_service.reset();
   }
 };
+
+void WorkerEmbedder::stopGrpc() {
+  if (grpc_) grpc_->stop();
+}
 
 WorkerEmbedder::GrpcState& WorkerEmbedder::grpc() {
   if (!grpc_) grpc_ = std::make_shared<GrpcState>();
@@ -40,6 +48,7 @@ abi::WasmResult WorkerEmbedder::grpcCall(host::PluginVm& vm,
   const ClusterConfig* cluster = worker_.clusters.cluster(request.upstream);
   if (cluster == nullptr) return abi::WasmResult::ParseFailure;  // Envoy: unknown cluster
   GrpcState& state = grpc();
+  if (state.stopped) return abi::WasmResult::InternalFailure;  // the worker is stopping
   auto it = state.clients.find(request.upstream);
   if (it == state.clients.end()) {
     std::string host = cluster->host;
