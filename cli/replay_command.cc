@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -47,20 +48,13 @@ constexpr const char* kReplayUsage =
 
 const char* levelWord(abi::LogLevel level) {
   switch (level) {
-    case abi::LogLevel::Trace:
-      return "trace";
-    case abi::LogLevel::Debug:
-      return "debug";
-    case abi::LogLevel::Info:
-      return "info";
-    case abi::LogLevel::Warn:
-      return "warn";
-    case abi::LogLevel::Error:
-      return "error";
-    case abi::LogLevel::Critical:
-      return "critical";
-    default:
-      return "off";
+    case abi::LogLevel::Trace: return "trace";
+    case abi::LogLevel::Debug: return "debug";
+    case abi::LogLevel::Info: return "info";
+    case abi::LogLevel::Warn: return "warn";
+    case abi::LogLevel::Error: return "error";
+    case abi::LogLevel::Critical: return "critical";
+    default: return "off";
   }
 }
 
@@ -72,6 +66,8 @@ std::optional<abi::LogLevel> parseLevel(std::string_view s) {
 }
 
 std::optional<std::string> readFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
   std::ostringstream s;
@@ -85,7 +81,9 @@ std::string fileOrString(const std::string& arg) {
   return arg;
 }
 
-std::string print(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+std::string print(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
 
 void emit(const Json& j) {
   std::string line = print(j);
@@ -149,7 +147,8 @@ std::optional<std::vector<Request>> parseRequests(const std::string& text, std::
         if (!value.is_string()) return *error = where + key + " must be a string", std::nullopt;
         (key == "body" ? req.body : req.response_body) = value.get<std::string>();
       } else if (key == "properties") {
-        if (!value.is_object()) return *error = where + "properties must be an object", std::nullopt;
+        if (!value.is_object())
+          return *error = where + "properties must be an object", std::nullopt;
         for (const auto& [name, v] : value.items()) {
           std::string encoded;
           if (v.is_string()) {
@@ -233,7 +232,9 @@ class ReplayStream : public host::StreamCallbacks {
   const Request& request_;
 };
 
-bool stops(host::FilterAction a) { return a != host::FilterAction::Continue; }
+bool stops(host::FilterAction a) {
+  return a != host::FilterAction::Continue;
+}
 
 // Runs one request through the plugin; returns its JSON line (when `out` is set).
 void runRequest(host::PluginVm& vm, ReplayEmbedder& embedder, const Request& req, Json* out) {
@@ -296,7 +297,8 @@ void runRequest(host::PluginVm& vm, ReplayEmbedder& embedder, const Request& req
   if (has_response) line["response_headers_after"] = headersJson(response_headers);
   if (req.body) line["request_body_after"] = body;
   if (req.response_body) line["response_body_after"] = response_body;
-  if (std::string_view(action) == "reset") line["details"] = std::string(stream->responseCodeDetails());
+  if (std::string_view(action) == "reset")
+    line["details"] = std::string(stream->responseCodeDetails());
   line["logs"] = embedder.takeLogs();
   if (stream->vmFailed()) line["vm_failed"] = true;
   *out = std::move(line);
@@ -316,12 +318,9 @@ int64_t median(std::vector<int64_t> v) {
 
 const char* metricTypeWord(abi::MetricType t) {
   switch (t) {
-    case abi::MetricType::Counter:
-      return "counter";
-    case abi::MetricType::Gauge:
-      return "gauge";
-    case abi::MetricType::Histogram:
-      return "histogram";
+    case abi::MetricType::Counter: return "counter";
+    case abi::MetricType::Gauge: return "gauge";
+    case abi::MetricType::Histogram: return "histogram";
   }
   return "?";
 }

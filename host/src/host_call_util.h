@@ -15,8 +15,12 @@ using abi::WasmResult;
 // A host call implementation: arguments as raw slots, the i32 result.
 using HostImpl = uint32_t (*)(WasmInstance& w, const uint64_t* args);
 
-inline uint32_t u32(uint64_t slot) { return static_cast<uint32_t>(slot); }
-inline uint32_t res(WasmResult r) { return static_cast<uint32_t>(r); }
+inline uint32_t u32(uint64_t slot) {
+  return static_cast<uint32_t>(slot);
+}
+inline uint32_t res(WasmResult r) {
+  return static_cast<uint32_t>(r);
+}
 
 // Runs `impl` after the restricted-phase check; a trap recorded by the implementation (e.g.
 // the guest allocator trapped) becomes this call's trap.
@@ -41,8 +45,8 @@ void addHostFunction(ImportTable& table, std::string_view module, std::string_vi
                      std::string_view params, std::string_view results, HostCallback callback,
                      uintptr_t flags);
 
-void addProxyFunctions(ImportTable& table, AbiVersion version);  // host_calls.cc
-void addProxyNetFunctions(ImportTable& table);                   // host_calls_net.cc
+void addProxyFunctions(ImportTable& table, AbiVersion version);      // host_calls.cc
+void addProxyNetFunctions(ImportTable& table);                       // host_calls_net.cc
 void addWasiFunctions(ImportTable& table, std::string_view module);  // wasi.cc
 
 std::string lowerCase(std::string_view s);

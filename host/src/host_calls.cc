@@ -88,7 +88,7 @@ uint32_t proxySetProperty(WasmInstance& w, const uint64_t* a) {
 // ---------------------------------------------------------------- header maps
 
 struct MapRef {
-  Headers* map = nullptr;        // writable maps
+  Headers* map = nullptr;         // writable maps
   const Headers* view = nullptr;  // readable (same as map when writable)
   bool writable = false;
   bool in_log = false;
@@ -247,9 +247,7 @@ BufferRef resolveBuffer(WasmInstance& w, uint32_t type) {
         b.bytes = w.scope().call_response->body;
       }
       return b;
-    case abi::BufferType::VmConfiguration:
-      b.bytes = w.config().vm_configuration;
-      return b;
+    case abi::BufferType::VmConfiguration: b.bytes = w.config().vm_configuration; return b;
     case abi::BufferType::PluginConfiguration:
       if (!w.scope().plugin_config) {
         b.status = WasmResult::NotFound;
@@ -398,8 +396,12 @@ uint32_t proxyClearRouteCache(WasmInstance& w, const uint64_t*) {
 
 // ---------------------------------------------------------------- env extras
 
-uint32_t pthreadEqual(WasmInstance&, const uint64_t* a) { return u32(a[0]) == u32(a[1]); }
-uint32_t notifyMemoryGrowth(WasmInstance&, const uint64_t*) { return 0; }
+uint32_t pthreadEqual(WasmInstance&, const uint64_t* a) {
+  return u32(a[0]) == u32(a[1]);
+}
+uint32_t notifyMemoryGrowth(WasmInstance&, const uint64_t*) {
+  return 0;
+}
 
 }  // namespace
 

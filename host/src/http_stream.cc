@@ -9,24 +9,15 @@ namespace meshwasm::host {
 
 std::string_view toString(FilterAction action) {
   switch (action) {
-    case FilterAction::Continue:
-      return "Continue";
-    case FilterAction::StopAllIterationAndWatermark:
-      return "StopAllIterationAndWatermark";
-    case FilterAction::StopAllIterationAndBuffer:
-      return "StopAllIterationAndBuffer";
-    case FilterAction::StopIterationAndBuffer:
-      return "StopIterationAndBuffer";
-    case FilterAction::StopIterationAndWatermark:
-      return "StopIterationAndWatermark";
-    case FilterAction::StopIterationNoBuffer:
-      return "StopIterationNoBuffer";
-    case FilterAction::StopIteration:
-      return "StopIteration";
-    case FilterAction::LocalReply:
-      return "LocalReply";
-    case FilterAction::Reset:
-      return "Reset";
+    case FilterAction::Continue: return "Continue";
+    case FilterAction::StopAllIterationAndWatermark: return "StopAllIterationAndWatermark";
+    case FilterAction::StopAllIterationAndBuffer: return "StopAllIterationAndBuffer";
+    case FilterAction::StopIterationAndBuffer: return "StopIterationAndBuffer";
+    case FilterAction::StopIterationAndWatermark: return "StopIterationAndWatermark";
+    case FilterAction::StopIterationNoBuffer: return "StopIterationNoBuffer";
+    case FilterAction::StopIteration: return "StopIteration";
+    case FilterAction::LocalReply: return "LocalReply";
+    case FilterAction::Reset: return "Reset";
   }
   return "?";
 }
@@ -42,25 +33,18 @@ StreamCallbacks& noCallbacks() {
 FilterAction headersAction(uint64_t r) {
   switch (static_cast<uint32_t>(r)) {
     case 0:
-    case 2:
-      return FilterAction::Continue;
-    case 3:
-      return FilterAction::StopAllIterationAndBuffer;
-    default:
-      return FilterAction::StopAllIterationAndWatermark;
+    case 2: return FilterAction::Continue;
+    case 3: return FilterAction::StopAllIterationAndBuffer;
+    default: return FilterAction::StopAllIterationAndWatermark;
   }
 }
 
 FilterAction dataAction(uint64_t r) {
   switch (static_cast<uint32_t>(r)) {
-    case 0:
-      return FilterAction::Continue;
-    case 1:
-      return FilterAction::StopIterationAndBuffer;
-    case 2:
-      return FilterAction::StopIterationAndWatermark;
-    default:
-      return FilterAction::StopIterationNoBuffer;
+    case 0: return FilterAction::Continue;
+    case 1: return FilterAction::StopIterationAndBuffer;
+    case 2: return FilterAction::StopIterationAndWatermark;
+    default: return FilterAction::StopIterationNoBuffer;
   }
 }
 
@@ -91,21 +75,15 @@ void removeHeader(Headers& h, std::string_view key) {
 
 uint32_t grpcStatusFromHttp(uint32_t code) {
   switch (code) {
-    case 400:
-      return 13;
-    case 401:
-      return 16;
-    case 403:
-      return 7;
-    case 404:
-      return 12;
+    case 400: return 13;
+    case 401: return 16;
+    case 403: return 7;
+    case 404: return 12;
     case 429:
     case 502:
     case 503:
-    case 504:
-      return 14;
-    default:
-      return 2;
+    case 504: return 14;
+    default: return 2;
   }
 }
 
@@ -171,8 +149,8 @@ LocalReply failStreamReply(bool grpc_request) {
   return buildLocalReply(p, grpc_request);
 }
 
-HttpStreamImpl::HttpStreamImpl(std::shared_ptr<WasmInstance> instance,
-                               StreamCallbacks* callbacks, FailStrategy strategy)
+HttpStreamImpl::HttpStreamImpl(std::shared_ptr<WasmInstance> instance, StreamCallbacks* callbacks,
+                               FailStrategy strategy)
     : instance_(std::move(instance)),
       callbacks_(callbacks ? callbacks : &noCallbacks()),
       strategy_(strategy) {
@@ -180,7 +158,9 @@ HttpStreamImpl::HttpStreamImpl(std::shared_ptr<WasmInstance> instance,
   state_.owner = this;
 }
 
-HttpStreamImpl::~HttpStreamImpl() { onComplete(); }
+HttpStreamImpl::~HttpStreamImpl() {
+  onComplete();
+}
 
 bool HttpStreamImpl::usable() {
   if (!instance_ || !instance_->hasVm() || instance_->failed()) {
@@ -308,8 +288,7 @@ void HttpStreamImpl::replyThroughResponsePath(const StreamState::PendingReply& p
   }
   if (ok && !reply_->body.empty()) {
     state_.bodies[1] = &reply_->body;
-    ok = call(e.on_response_body, "proxy_on_response_body", {ctx_->id, reply_->body.size(), 1},
-              &r);
+    ok = call(e.on_response_body, "proxy_on_response_body", {ctx_->id, reply_->body.size(), 1}, &r);
     state_.bodies[1] = nullptr;
     state_.pending_reply.reset();
   }
@@ -331,17 +310,16 @@ FilterAction HttpStreamImpl::onRequestHeaders(Headers& headers, bool end_stream)
   state_.readable[0] = state_.writable[0] = true;
   uint64_t r = 0;
   const auto& e = instance_->exports();
-  bool ok = instance_->abi() == AbiVersion::V0_1_0
-                ? call(e.on_request_headers, "proxy_on_request_headers",
-                       {ctx_->id, headers.size()}, &r)
-                : call(e.on_request_headers, "proxy_on_request_headers",
-                       {ctx_->id, headers.size(), end_stream ? 1u : 0u}, &r);
+  bool ok =
+      instance_->abi() == AbiVersion::V0_1_0
+          ? call(e.on_request_headers, "proxy_on_request_headers", {ctx_->id, headers.size()}, &r)
+          : call(e.on_request_headers, "proxy_on_request_headers",
+                 {ctx_->id, headers.size(), end_stream ? 1u : 0u}, &r);
   if (!ok) return failNow();
   return finish(headersAction(r), Stage::RequestHeaders);
 }
 
-FilterAction HttpStreamImpl::onRequestBody(std::string& body, bool end_stream,
-                                           Headers* trailers) {
+FilterAction HttpStreamImpl::onRequestBody(std::string& body, bool end_stream, Headers* trailers) {
   if (auto a = failedAction()) return *a;
   if (ctx_ == nullptr) return FilterAction::Continue;
   state_.bodies[0] = &body;
@@ -382,17 +360,16 @@ FilterAction HttpStreamImpl::onResponseHeaders(Headers& headers, bool end_stream
   state_.readable[2] = state_.writable[2] = true;
   uint64_t r = 0;
   const auto& e = instance_->exports();
-  bool ok = instance_->abi() == AbiVersion::V0_1_0
-                ? call(e.on_response_headers, "proxy_on_response_headers",
-                       {ctx_->id, headers.size()}, &r)
-                : call(e.on_response_headers, "proxy_on_response_headers",
-                       {ctx_->id, headers.size(), end_stream ? 1u : 0u}, &r);
+  bool ok =
+      instance_->abi() == AbiVersion::V0_1_0
+          ? call(e.on_response_headers, "proxy_on_response_headers", {ctx_->id, headers.size()}, &r)
+          : call(e.on_response_headers, "proxy_on_response_headers",
+                 {ctx_->id, headers.size(), end_stream ? 1u : 0u}, &r);
   if (!ok) return failNow();
   return finish(headersAction(r), Stage::ResponseHeaders);
 }
 
-FilterAction HttpStreamImpl::onResponseBody(std::string& body, bool end_stream,
-                                            Headers* trailers) {
+FilterAction HttpStreamImpl::onResponseBody(std::string& body, bool end_stream, Headers* trailers) {
   if (auto a = failedAction()) return *a;
   if (ctx_ == nullptr) return FilterAction::Continue;
   state_.bodies[1] = &body;

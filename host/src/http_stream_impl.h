@@ -39,8 +39,14 @@ class HttpStreamImpl : public HttpStream {
   void applyDeferred();
 
  private:
-  enum class Stage { RequestHeaders, RequestBody, RequestTrailers, ResponseHeaders,
-                     ResponseBody, ResponseTrailers };
+  enum class Stage {
+    RequestHeaders,
+    RequestBody,
+    RequestTrailers,
+    ResponseHeaders,
+    ResponseBody,
+    ResponseTrailers
+  };
 
   bool usable();  // VM alive; records vm_failed_
   std::optional<FilterAction> failedAction();

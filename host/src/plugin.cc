@@ -12,12 +12,9 @@ namespace meshwasm::host {
 
 std::string_view toString(FailStrategy strategy) {
   switch (strategy) {
-    case FailStrategy::FailClose:
-      return "FAIL_CLOSE";
-    case FailStrategy::FailOpen:
-      return "FAIL_OPEN";
-    case FailStrategy::FailReload:
-      return "FAIL_RELOAD";
+    case FailStrategy::FailClose: return "FAIL_CLOSE";
+    case FailStrategy::FailOpen: return "FAIL_OPEN";
+    case FailStrategy::FailReload: return "FAIL_RELOAD";
   }
   return "?";
 }
@@ -125,8 +122,7 @@ void PluginVm::maybeReload() {
 
 std::unique_ptr<HttpStream> PluginVm::newStream(StreamCallbacks* callbacks) {
   maybeReload();
-  return std::make_unique<HttpStreamImpl>(instance_, callbacks,
-                                          plugin_->config().fail_strategy);
+  return std::make_unique<HttpStreamImpl>(instance_, callbacks, plugin_->config().fail_strategy);
 }
 
 void PluginVm::onTick() {
@@ -177,7 +173,9 @@ void PluginVm::abandon() {
   if (instance_) instance_->abandon();
 }
 
-bool PluginVm::failed() const { return !instance_ || instance_->failed(); }
+bool PluginVm::failed() const {
+  return !instance_ || instance_->failed();
+}
 
 abi::FailState PluginVm::failState() const {
   if (!instance_) return abi::FailState::UnableToCreateVm;

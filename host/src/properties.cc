@@ -124,14 +124,20 @@ WasmResult responseProperty(const StreamState& s, const std::vector<std::string_
 }
 }  // namespace
 
-std::string encodeIntProperty(int64_t v) { return le64(static_cast<uint64_t>(v)); }
-std::string encodeUintProperty(uint64_t v) { return le64(v); }
+std::string encodeIntProperty(int64_t v) {
+  return le64(static_cast<uint64_t>(v));
+}
+std::string encodeUintProperty(uint64_t v) {
+  return le64(v);
+}
 std::string encodeDoubleProperty(double v) {
   uint64_t bits = 0;
   std::memcpy(&bits, &v, sizeof bits);
   return le64(bits);
 }
-std::string encodeBoolProperty(bool v) { return std::string(1, v ? '\1' : '\0'); }
+std::string encodeBoolProperty(bool v) {
+  return std::string(1, v ? '\1' : '\0');
+}
 std::string encodeTimestampProperty(std::chrono::system_clock::time_point t) {
   return encodeIntProperty(
       std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());

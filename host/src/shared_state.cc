@@ -114,7 +114,9 @@ SharedState::Metric* SharedState::defineMetric(abi::MetricType type, std::string
   return it->second.get();
 }
 
-abi::MetricType SharedState::metricType(const Metric* metric) { return metric->type; }
+abi::MetricType SharedState::metricType(const Metric* metric) {
+  return metric->type;
+}
 
 WasmResult SharedState::incrementMetric(Metric* m, int64_t delta) {
   switch (m->type) {
@@ -122,11 +124,8 @@ WasmResult SharedState::incrementMetric(Metric* m, int64_t delta) {
       if (delta <= 0) return WasmResult::BadArgument;
       m->value.fetch_add(delta);
       return WasmResult::Ok;
-    case abi::MetricType::Gauge:
-      m->value.fetch_add(delta);
-      return WasmResult::Ok;
-    case abi::MetricType::Histogram:
-      return WasmResult::BadArgument;
+    case abi::MetricType::Gauge: m->value.fetch_add(delta); return WasmResult::Ok;
+    case abi::MetricType::Histogram: return WasmResult::BadArgument;
   }
   return WasmResult::BadArgument;
 }
@@ -136,9 +135,7 @@ WasmResult SharedState::recordMetric(Metric* m, uint64_t value) {
     case abi::MetricType::Counter:
       m->value.fetch_add(static_cast<int64_t>(value));
       return WasmResult::Ok;
-    case abi::MetricType::Gauge:
-      m->value.store(static_cast<int64_t>(value));
-      return WasmResult::Ok;
+    case abi::MetricType::Gauge: m->value.store(static_cast<int64_t>(value)); return WasmResult::Ok;
     case abi::MetricType::Histogram:
       m->sample_count.fetch_add(1);
       m->sample_sum.fetch_add(value);

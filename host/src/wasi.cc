@@ -36,11 +36,21 @@ uint32_t fdWrite(WasmInstance& w, const uint64_t* a) {
   return kSuccess;
 }
 
-uint32_t nosys(WasmInstance&, const uint64_t*) { return kNosys; }
-uint32_t badf(WasmInstance&, const uint64_t*) { return kBadf; }
-uint32_t notsup(WasmInstance&, const uint64_t*) { return kNotsup; }
-uint32_t noent(WasmInstance&, const uint64_t*) { return kNoent; }
-uint32_t success(WasmInstance&, const uint64_t*) { return kSuccess; }
+uint32_t nosys(WasmInstance&, const uint64_t*) {
+  return kNosys;
+}
+uint32_t badf(WasmInstance&, const uint64_t*) {
+  return kBadf;
+}
+uint32_t notsup(WasmInstance&, const uint64_t*) {
+  return kNotsup;
+}
+uint32_t noent(WasmInstance&, const uint64_t*) {
+  return kNoent;
+}
+uint32_t success(WasmInstance&, const uint64_t*) {
+  return kSuccess;
+}
 
 uint32_t fdSeek(WasmInstance& w, const uint64_t*) {
   w.hostLog(abi::LogLevel::Error, "WASI fd_seek is not supported");
@@ -117,8 +127,7 @@ uint32_t clockTimeGet(WasmInstance& w, const uint64_t* a) {
                std::chrono::steady_clock::now().time_since_epoch())
                .count();
       break;
-    default:
-      return kNotsup;
+    default: return kNotsup;
   }
   if (!w.vm().writeU64(u32(a[2]), ns)) return kFault;
   return kSuccess;
@@ -152,8 +161,8 @@ uint32_t pollOneoff(WasmInstance& w, const uint64_t* a) {
 }
 
 uint32_t procExit(WasmInstance& w, const uint64_t* a) {
-  w.hostLog(abi::LogLevel::Error, "WASI proc_exit(" + std::to_string(u32(a[0])) +
-                                      ") called: the VM keeps running");
+  w.hostLog(abi::LogLevel::Error,
+            "WASI proc_exit(" + std::to_string(u32(a[0])) + ") called: the VM keeps running");
   return 0;
 }
 
@@ -162,8 +171,9 @@ uint32_t procExit(WasmInstance& w, const uint64_t* a) {
 void addWasiFunctions(ImportTable& t, std::string_view module) {
   constexpr uintptr_t kStart = kAllowedInStart;
   constexpr uintptr_t kBoth = kAllowedInStart | kAllowedInAllocator;
-  auto add = [&](std::string_view name, std::string_view params, HostCallback cb,
-                 uintptr_t flags) { addHostFunction(t, module, name, params, "I", cb, flags); };
+  auto add = [&](std::string_view name, std::string_view params, HostCallback cb, uintptr_t flags) {
+    addHostFunction(t, module, name, params, "I", cb, flags);
+  };
   add("fd_write", "IIII", hostCall<fdWrite>, kBoth);
   add("fd_read", "IIII", hostCall<nosys>, kStart);
   add("fd_seek", "ILII", hostCall<fdSeek>, kStart);

@@ -102,8 +102,8 @@ Status WasmInstance::start() {
   }
   r = 1;
   scope_.plugin_config = true;
-  ok = callGuest(exports_.on_configure, "proxy_on_configure", root_,
-                 {id, cfg.configuration.size()}, &r);
+  ok = callGuest(exports_.on_configure, "proxy_on_configure", root_, {id, cfg.configuration.size()},
+                 &r);
   scope_.plugin_config = false;
   if (!ok) return fail("failed to configure: " + failure_);
   if (u32(r) == 0) {
@@ -177,12 +177,9 @@ abi::WasmResult WasmInstance::writeOutBuffer(std::string_view bytes, uint32_t pt
 
 bool WasmInstance::allowed(uintptr_t flags) const {
   switch (phase_) {
-    case Phase::Normal:
-      return true;
-    case Phase::Start:
-      return (flags & kAllowedInStart) != 0;
-    case Phase::Allocator:
-      return (flags & kAllowedInAllocator) != 0;
+    case Phase::Normal: return true;
+    case Phase::Start: return (flags & kAllowedInStart) != 0;
+    case Phase::Allocator: return (flags & kAllowedInAllocator) != 0;
   }
   return false;
 }

@@ -65,14 +65,14 @@ struct StreamState {
 
 struct Context {
   uint32_t id = 0;
-  uint32_t root_id = 0;        // 0 for a root context
+  uint32_t root_id = 0;           // 0 for a root context
   StreamState* stream = nullptr;  // stream contexts
-  bool pending_done = false;   // root: proxy_on_done returned 0
+  bool pending_done = false;      // root: proxy_on_done returned 0
 };
 
 // What is readable only inside particular callbacks.
 struct CallScope {
-  bool plugin_config = false;                      // buffer 7
+  bool plugin_config = false;                       // buffer 7
   const HttpCallResponse* call_response = nullptr;  // maps 6/7, buffer 4
   bool in_call_response = false;
   std::string_view call_data;  // buffer 8
@@ -85,9 +85,8 @@ struct CallScope {
 // Exported callbacks, resolved once per Vm.
 struct GuestExports {
   ExportFunction malloc = kNoExport;  // malloc, else proxy_on_memory_allocate
-  ExportFunction on_context_create = kNoExport, on_vm_start = kNoExport,
-                 on_configure = kNoExport, on_tick = kNoExport, on_queue_ready = kNoExport,
-                 on_foreign_function = kNoExport;
+  ExportFunction on_context_create = kNoExport, on_vm_start = kNoExport, on_configure = kNoExport,
+                 on_tick = kNoExport, on_queue_ready = kNoExport, on_foreign_function = kNoExport;
   ExportFunction on_request_headers = kNoExport, on_request_body = kNoExport,
                  on_request_trailers = kNoExport, on_response_headers = kNoExport,
                  on_response_body = kNoExport, on_response_trailers = kNoExport;
@@ -189,8 +188,8 @@ class WasmInstance {
   void onTick();
   void onHttpCallResponse(uint32_t token, const HttpCallResponse* response);
   void onQueueReady(uint32_t token);
-  void onGrpcEvent(uint32_t token, GrpcEvent event, const Headers* metadata,
-                   std::string_view data, uint32_t status);
+  void onGrpcEvent(uint32_t token, GrpcEvent event, const Headers* metadata, std::string_view data,
+                   uint32_t status);
   void shutdown();
   void abandon() { shut_down_ = abandoned_ = true; }
 

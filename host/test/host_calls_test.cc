@@ -89,9 +89,7 @@ class HostCalls : public ::testing::Test {
     return at;
   }
   uint32_t u32At(uint32_t ptr) { return *vm_->readU32(ptr); }
-  uint64_t u64At(uint32_t ptr) {
-    return uint64_t{u32At(ptr)} | (uint64_t{u32At(ptr + 4)} << 32);
-  }
+  uint64_t u64At(uint32_t ptr) { return uint64_t{u32At(ptr)} | (uint64_t{u32At(ptr + 4)} << 32); }
   std::string outBuffer() {
     uint32_t ptr = u32At(kOutPtr);
     uint32_t len = u32At(kOutLen);
@@ -176,8 +174,8 @@ TEST_F(HostCalls, GetLogLevelIsOnlyImportableUnderAbi021) {
   EXPECT_NE(importTable(AbiVersion::V0_2_1).find("wasi_unstable", "fd_write"), nullptr);
   const HostFunction* inc = importTable(AbiVersion::V0_2_1).find("env", "proxy_increment_metric");
   ASSERT_NE(inc, nullptr);
-  EXPECT_EQ(toString(inc->type), toString(FunctionType{{ValueType::I32, ValueType::I64},
-                                                       {ValueType::I32}}));
+  EXPECT_EQ(toString(inc->type),
+            toString(FunctionType{{ValueType::I32, ValueType::I64}, {ValueType::I32}}));
 }
 
 TEST_F(HostCalls, CurrentTimeIsWallClockNanoseconds) {
@@ -453,8 +451,7 @@ TEST_F(HostCalls, SendLocalResponseIsDeferredAndIgnoredOnRootContexts) {
             kOk);
   StreamState s;
   enterStream(s);
-  EXPECT_EQ(call("proxy_send_local_response", {403, d, 13, kBad, 4, h, headers.size(), 7}),
-            kIma);
+  EXPECT_EQ(call("proxy_send_local_response", {403, d, 13, kBad, 4, h, headers.size(), 7}), kIma);
   EXPECT_FALSE(s.pending_reply.has_value());
   EXPECT_EQ(call("proxy_send_local_response", {403, d, 13, b, 4, h, headers.size(), 7}), kOk);
   ASSERT_TRUE(s.pending_reply.has_value());
@@ -476,8 +473,8 @@ TEST_F(HostCalls, GetStatusReportsTheLastCallStatus) {
 // ------------------------------------------------------------------ callouts
 
 TEST_F(HostCalls, HttpCallValidatesBeforeSending) {
-  std::string good = abi::encodePairs(
-      Headers{{":method", "GET"}, {":path", "/"}, {":authority", "svc"}});
+  std::string good =
+      abi::encodePairs(Headers{{":method", "GET"}, {":path", "/"}, {":authority", "svc"}});
   std::string missing = abi::encodePairs(Headers{{":method", "GET"}, {":path", "/"}});
   uint32_t c = put("cluster"), g = put(good), m = put(missing);
   EXPECT_EQ(call("proxy_http_call", {c, 7, g, good.size(), 0, 0, 0, 0, 0x80000000u, kOutPtr}),
@@ -499,6 +496,45 @@ TEST_F(HostCalls, GrpcCalloutsHaveNoClusters) {
   EXPECT_EQ(call("proxy_grpc_send", {5, s, 3, 0}), kNotFound);
   EXPECT_EQ(call("proxy_grpc_cancel", {5}), kNotFound);
   EXPECT_EQ(call("proxy_grpc_close", {5}), kNotFound);
+}
+
+TEST_F(HostCalls, GrpcReceiveBufferAndMetadataAreReadableOnlyInsideTheirCallbacks) {
+  EXPECT_EQ(call("proxy_get_buffer_bytes", {5, 0, 0xFFFFFFFF, kOutPtr, kOutLen}), kNotFound);
+  instance_->scope().grpc_message = std::string_view("\x0a\x01x", 3);
+  EXPECT_EQ(call("proxy_get_buffer_bytes", {5, 1, 2, kOutPtr, kOutLen}), kOk);
+  EXPECT_EQ(outBuffer(), "\x01x");
+  instance_->scope().grpc_message.reset();
+
+  Headers metadata{{"x-initial", "1"}};
+  instance_->scope().grpc_metadata = &metadata;
+  instance_->scope().grpc_metadata_type = 4;
+  EXPECT_EQ(getValue(4, "x-initial"), kOk);
+  EXPECT_EQ(outBuffer(), "1");
+  EXPECT_EQ(getValue(5, "x-initial"), kNotFound) << "trailing metadata is another callback";
+  instance_->scope().grpc_metadata = nullptr;
+  EXPECT_EQ(getValue(4, "x-initial"), kNotFound);
+}
+
+TEST_F(HostCalls, GrpcEventsFollowEnvoysUnaryAndStreamRules) {
+  // A unary call (token 5) ends with its message; a stream (token 6) only with its close.
+  instance_->grpcCalls()[5] = false;
+  instance_->grpcCalls()[6] = true;
+  Headers metadata{{"k", "v"}};
+  instance_->onGrpcEvent(5, GrpcEvent::InitialMetadata, &metadata, {}, 0);
+  EXPECT_EQ(instance_->grpcCalls().count(5), 1u);
+  instance_->onGrpcEvent(5, GrpcEvent::Message, nullptr, "reply", 0);
+  EXPECT_EQ(instance_->grpcCalls().count(5), 0u);
+  instance_->onGrpcEvent(6, GrpcEvent::Message, nullptr, "one", 0);
+  instance_->onGrpcEvent(6, GrpcEvent::TrailingMetadata, &metadata, {}, 0);
+  EXPECT_EQ(instance_->grpcCalls().count(6), 1u);
+  instance_->onGrpcEvent(6, GrpcEvent::Close, nullptr, "done", 0);
+  EXPECT_EQ(instance_->grpcCalls().count(6), 0u);
+  EXPECT_EQ(call("proxy_grpc_send", {6, put("x"), 1, 0}), kNotFound);
+  // Send on a unary call's token is BadArgument; cancel forgets the call.
+  instance_->grpcCalls()[9] = false;
+  EXPECT_EQ(call("proxy_grpc_send", {9, put("x"), 1, 0}), kBadArgument);
+  EXPECT_EQ(call("proxy_grpc_cancel", {9}), kNotFound) << "no embedder VM";
+  EXPECT_EQ(instance_->grpcCalls().count(9), 0u);
 }
 
 // ------------------------------------------------------------------ metrics
@@ -601,12 +637,12 @@ TEST_F(HostCalls, ForeignFunctions) {
   std::string packed = outBuffer();
   EXPECT_LT(packed.size(), 100u);
   uint32_t p = put(packed);
-  EXPECT_EQ(call("proxy_call_foreign_function",
-                 {uncompress, 10, p, packed.size(), kOutPtr, kOutLen}),
-            kOk);
+  EXPECT_EQ(
+      call("proxy_call_foreign_function", {uncompress, 10, p, packed.size(), kOutPtr, kOutLen}),
+      kOk);
   EXPECT_EQ(outBuffer(), text.substr(0, 100));
-  EXPECT_EQ(call("proxy_call_foreign_function", {uncompress, 10, args, 5, kOutPtr, kOutLen}),
-            3u) << "SerializationFailure";
+  EXPECT_EQ(call("proxy_call_foreign_function", {uncompress, 10, args, 5, kOutPtr, kOutLen}), 3u)
+      << "SerializationFailure";
   EXPECT_EQ(call("proxy_call_foreign_function", {kBad, 10, args, 5, kOutPtr, kOutLen}), kIma);
 }
 

@@ -97,8 +97,8 @@ class Lifecycle : public ::testing::TestWithParam<std::string> {
 TEST_P(Lifecycle, StartRunsContextCreateVmStartConfigureOnRootContextOne) {
   auto vm = start("hello");
   ASSERT_TRUE(vm.isOk()) << vm.message();
-  EXPECT_EQ(embedder_.take(), (std::vector<std::string>{
-                                  "on_context_create 1 0", "on_vm_start 1 2", "on_configure 1 5"}));
+  EXPECT_EQ(embedder_.take(), (std::vector<std::string>{"on_context_create 1 0", "on_vm_start 1 2",
+                                                        "on_configure 1 5"}));
 }
 
 TEST_P(Lifecycle, ConfigureReturningFalseRefusesThePlugin) {
@@ -152,8 +152,8 @@ TEST_P(Lifecycle, GetRequestFollowsEnvoysCallbackOrderWithLogBeforeDone) {
   EXPECT_EQ(embedder_.take(),
             (std::vector<std::string>{"on_context_create 2 1", "on_request_headers 2 3 1",
                                       "on_response_headers 2 1 0 status=200 req=2",
-                                      "on_response_body 2 5 1", "on_log 2 get=0 add=2",
-                                      "on_done 2", "on_delete 2"}))
+                                      "on_response_body 2 5 1", "on_log 2 get=0 add=2", "on_done 2",
+                                      "on_delete 2"}))
       << "request headers are BadArgument in response callbacks, read-only in proxy_on_log";
   EXPECT_EQ(s->contextId(), 2u);
 }
@@ -178,8 +178,8 @@ TEST_P(Lifecycle, LocalReplyFromRequestHeadersRunsThroughTheResponseCallbacks) {
   auto logs = embedder_.take();
   EXPECT_EQ(std::vector<std::string>(logs.begin() + 2, logs.end()),
             (std::vector<std::string>{"on_response_headers 2 4 0 status=403 req=2",
-                                      "on_response_body 2 3 1", "on_log 2 get=0 add=2",
-                                      "on_done 2", "on_delete 2"}));
+                                      "on_response_body 2 3 1", "on_log 2 get=0 add=2", "on_done 2",
+                                      "on_delete 2"}));
 }
 
 TEST_P(Lifecycle, LocalReplyFromResponseHeadersGoesOutDirectly) {
@@ -249,9 +249,9 @@ TEST_P(Lifecycle, TrapFailsClosedWith503ForThisAndLaterStreams) {
   auto later = vm->newStream();
   Headers grpc = request("", "application/grpc");
   ASSERT_EQ(later->onRequestHeaders(grpc, true), FilterAction::LocalReply);
-  EXPECT_EQ(later->localReply()->headers,
-            (Headers{{":status", "200"}, {"content-type", "application/grpc"},
-                     {"grpc-status", "14"}}));
+  EXPECT_EQ(
+      later->localReply()->headers,
+      (Headers{{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-status", "14"}}));
   later->onComplete();
   EXPECT_TRUE(embedder_.take().empty()) << "a failed VM gets no more callbacks";
 }

@@ -15,7 +15,9 @@ std::string env(const char* name, const char* fallback) {
   return v ? v : fallback;
 }
 
-std::string meshwasm() { return env("MESHWASM_BUILD_DIR", "build") + "/bin/meshwasm"; }
+std::string meshwasm() {
+  return env("MESHWASM_BUILD_DIR", "build") + "/bin/meshwasm";
+}
 std::string wasm(const std::string& name) {
   return env("MESHWASM_WASM_DIR", "build/wasm") + "/" + name + ".wasm";
 }
@@ -96,12 +98,11 @@ TEST(ReplayHeaderAuth, ContinuesWhenAllowIsTrue) {
   ReplayRun r = replay({"--plugin", wasm("header_auth"), "--requests", kAllowRequest});
   ASSERT_EQ(r.exit_code, 0);
   ASSERT_GE(r.lines.size(), 2u);
-  EXPECT_EQ(r.lines[1],
-            R"({"action":"continue","local_reply":null,)"
-            R"("request_headers_after":[[":method","GET"],[":path","/status/418"],)"
-            R"(["allow","true"]],"response_headers_after":[[":status","418"]],)"
-            R"("response_body_after":"I'm a teapot",)"
-            R"("logs":[["info","#2 wasm-cpp: on_http_request_headers"]]})");
+  EXPECT_EQ(r.lines[1], R"({"action":"continue","local_reply":null,)"
+                        R"("request_headers_after":[[":method","GET"],[":path","/status/418"],)"
+                        R"(["allow","true"]],"response_headers_after":[[":status","418"]],)"
+                        R"("response_body_after":"I'm a teapot",)"
+                        R"("logs":[["info","#2 wasm-cpp: on_http_request_headers"]]})");
 }
 
 TEST(ReplayHeaderAuth, ContextIdsGrowPerRequestAndMetricsComeLast) {
@@ -116,16 +117,16 @@ TEST(ReplayHeaderAuth, ContextIdsGrowPerRequestAndMetricsComeLast) {
 }
 
 TEST(ReplayHeaderAuth, LogLevelWarnHidesInfoLines) {
-  ReplayRun r = replay(
-      {"--plugin", wasm("header_auth"), "--log-level", "warn", "--requests", kDenyRequest});
+  ReplayRun r =
+      replay({"--plugin", wasm("header_auth"), "--log-level", "warn", "--requests", kDenyRequest});
   ASSERT_EQ(r.exit_code, 0);
   ASSERT_GE(r.lines.size(), 2u);
   EXPECT_NE(r.lines[1].find(R"("logs":[])"), std::string::npos) << r.lines[1];
 }
 
 TEST(ReplayHeaderAuth, RequestsMayComeFromAFile) {
-  std::string path = env("TMPDIR", "/tmp") + "/meshwasm_replay_requests_" +
-                     std::to_string(::getpid()) + ".json";
+  std::string path =
+      env("TMPDIR", "/tmp") + "/meshwasm_replay_requests_" + std::to_string(::getpid()) + ".json";
   {
     std::ofstream f(path);
     f << kAllowRequest;
@@ -138,8 +139,8 @@ TEST(ReplayHeaderAuth, RequestsMayComeFromAFile) {
 }
 
 TEST(ReplayHeaderAuth, IterationsPrintsABenchLine) {
-  ReplayRun r = replay(
-      {"--plugin", wasm("header_auth"), "--iterations", "20", "--requests", kDenyRequest});
+  ReplayRun r =
+      replay({"--plugin", wasm("header_auth"), "--iterations", "20", "--requests", kDenyRequest});
   ASSERT_EQ(r.exit_code, 0);
   ASSERT_GE(r.lines.size(), 2u);
   EXPECT_EQ(r.lines[1].rfind(R"({"event":"bench","engine":"interp","requests":1,)"
@@ -162,8 +163,8 @@ TEST(ReplayLoad, GarbageBytesFailTheLoadWithExitCodeOne) {
 }
 
 TEST(ReplayLoad, ConfigureFailureNamesThePlugin) {
-  ReplayRun r = replay({"--plugin", wasm("test_lifecycle"), "--config", "configure=false",
-                  "--requests", "[]"});
+  ReplayRun r = replay(
+      {"--plugin", wasm("test_lifecycle"), "--config", "configure=false", "--requests", "[]"});
   EXPECT_EQ(r.exit_code, 1);
   ASSERT_EQ(r.lines.size(), 1u);
   EXPECT_NE(r.lines[0].find(R"("errors":["Plugin 'test_lifecycle' failed to configure: )"
@@ -182,7 +183,8 @@ TEST(ReplayLoad, MissingAbiMarkerIsReported) {
 }
 
 TEST(ReplayFailures, TrapFailsClosedThenOpen) {
-  std::string req = R"([{"headers":[[":path","/"],["x-test","rh=trap"]]},{"headers":[[":path","/"]]}])";
+  std::string req =
+      R"([{"headers":[[":path","/"],["x-test","rh=trap"]]},{"headers":[[":path","/"]]}])";
   ReplayRun closed = replay({"--plugin", wasm("test_lifecycle"), "--requests", req});
   ASSERT_EQ(closed.exit_code, 0);
   ASSERT_EQ(closed.lines.size(), 3u);

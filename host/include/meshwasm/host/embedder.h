@@ -42,11 +42,11 @@ struct LogRecord {
 
 // proxy_http_call, already validated (cluster name, :method/:path/:authority present).
 struct HttpCallRequest {
-  uint32_t token = 0;          // 4, 8, 12, ... per VM
-  std::string_view cluster;    // Envoy cluster name
+  uint32_t token = 0;                // 4, 8, 12, ... per VM
+  std::string_view cluster;          // Envoy cluster name
   const Headers* headers = nullptr;  // lower-case names, incl. pseudo-headers
   std::string_view body;
-  const Headers* trailers = nullptr;  // may be empty
+  const Headers* trailers = nullptr;     // may be empty
   std::chrono::milliseconds timeout{0};  // 0 = none
 };
 
