@@ -11,18 +11,31 @@ bool isLowerAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-// Repository path components: [a-z0-9]+ separated by '.', '_', '__' or '-'+, joined by '/'.
+// Repository path components: [a-z0-9]+ joined by '.', '_', '__' or '-'+ (the distribution
+// grammar), components joined by '/'.
+bool validComponent(std::string_view part) {
+  std::size_t i = 0;
+  while (true) {
+    std::size_t run = i;
+    while (i < part.size() && isLowerAlnum(part[i])) ++i;
+    if (i == run) return false;  // empty alphanumeric run
+    if (i == part.size()) return true;
+    char sep = part[i];
+    std::size_t start = i;
+    while (i < part.size() && part[i] == sep) ++i;
+    std::size_t n = i - start;
+    bool ok = (sep == '.' && n == 1) || (sep == '_' && n <= 2) || sep == '-';
+    if (!ok) return false;
+  }
+}
+
 bool validRepository(std::string_view repo) {
   if (repo.empty() || repo.size() > 255) return false;
   std::size_t start = 0;
   while (start <= repo.size()) {
     std::size_t end = repo.find('/', start);
     if (end == std::string_view::npos) end = repo.size();
-    std::string_view part = repo.substr(start, end - start);
-    if (part.empty() || !isLowerAlnum(part.front()) || !isLowerAlnum(part.back())) return false;
-    for (char c : part) {
-      if (!isLowerAlnum(c) && c != '.' && c != '_' && c != '-') return false;
-    }
+    if (!validComponent(repo.substr(start, end - start))) return false;
     start = end + 1;
   }
   return true;
@@ -101,6 +114,7 @@ StatusOr<Reference> parseReference(std::string_view text) {
   ref.repository = std::string(text);
   if (ref.host == "docker.io" && ref.repository.find('/') == std::string::npos) {
     ref.repository = "library/" + ref.repository;
+    if (ref.repository.size() > 255) return bad("repository name too long");
   }
   if (ref.tag.empty()) ref.tag = "latest";
   return ref;

@@ -54,6 +54,12 @@ TEST(Reference, RejectsMalformedReferences) {
   EXPECT_FALSE(parseReference("h.io/a//b"));
   EXPECT_FALSE(parseReference("h.io/"));
   EXPECT_FALSE(parseReference("h.io/a/../b"));
+  EXPECT_FALSE(parseReference("h.io/a..b"));
+  EXPECT_FALSE(parseReference("h.io/a___b"));
+  EXPECT_TRUE(parseReference("h.io/a__b.c---d_e"));
+  // found by oci_reference_fuzzer: a short name that only overflows with "library/"
+  EXPECT_EQ(parseReference(std::string(250, 'a')).message(),
+            "invalid image reference '" + std::string(250, 'a') + "': repository name too long");
   EXPECT_FALSE(parseReference(""));
 }
 
