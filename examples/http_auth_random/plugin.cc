@@ -33,9 +33,9 @@ class AuthRandomHttp : public sdk::HttpContext {
     log("calling httpbin GET /uuid");
     const std::vector<sdk::HeaderPair> headers = {
         {":method", "GET"}, {":path", "/uuid"}, {":authority", std::string(kCluster)}};
-    const sdk::WasmResult result = dispatchHttpCall(
-        kCluster, headers, "", {}, kCallTimeoutMs,
-        [this](uint32_t num_headers, size_t, uint32_t) { onAnswer(num_headers); });
+    const sdk::WasmResult result =
+        dispatchHttpCall(kCluster, headers, "", {}, kCallTimeoutMs,
+                         [this](uint32_t num_headers, size_t, uint32_t) { onAnswer(num_headers); });
     if (result != sdk::WasmResult::Ok) {
       deny("cannot call httpbin (" + std::string(abi::toString(result)) + ")", "");
       return sdk::FilterHeadersStatus::StopIteration;
@@ -100,5 +100,4 @@ class AuthRandomHttp : public sdk::HttpContext {
 }  // namespace
 }  // namespace meshwasm::examples
 
-MESHWASM_REGISTER_HTTP_PLUGIN(meshwasm::sdk::RootContext, meshwasm::examples::AuthRandomHttp,
-                              "");
+MESHWASM_REGISTER_HTTP_PLUGIN(meshwasm::sdk::RootContext, meshwasm::examples::AuthRandomHttp, "");

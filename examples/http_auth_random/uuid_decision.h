@@ -30,8 +30,8 @@ inline std::optional<std::string_view> findUuid(std::string_view json) {
   if (key == std::string_view::npos) return std::nullopt;
   size_t i = key + kKey.size();
   auto skipSpace = [&] {
-    while (i < json.size() && (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' ||
-                               json[i] == '\t')) {
+    while (i < json.size() &&
+           (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' || json[i] == '\t')) {
       ++i;
     }
   };

@@ -69,11 +69,8 @@ IncrementResult incrementSharedCount(Read read, Write write, int max_attempts = 
         result.ok = true;
         result.value = next;
         return result;
-      case WriteResult::CasMismatch:
-        ++result.retries;
-        continue;
-      case WriteResult::Failed:
-        return result;
+      case WriteResult::CasMismatch: ++result.retries; continue;
+      case WriteResult::Failed: return result;
     }
   }
   return result;

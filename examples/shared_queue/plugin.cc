@@ -45,8 +45,8 @@ class SharedQueueRoot : public sdk::RootContext {
     sdk::WasmResult status = sdk::WasmResult::Ok;
     while (std::optional<sdk::HostBuffer> item = sdk::dequeueSharedQueue(token, &status)) {
       ++drained;
-      sdk::logInfo("shared_queue: dequeued " + item->toString() + " (" +
-                   sdk::toDecimal(drained) + (drained == 1 ? " item)" : " items)"));
+      sdk::logInfo("shared_queue: dequeued " + item->toString() + " (" + sdk::toDecimal(drained) +
+                   (drained == 1 ? " item)" : " items)"));
     }
     if (status != sdk::WasmResult::Empty) {
       sdk::logError("shared_queue: dequeue failed (" + std::string(abi::toString(status)) + ")");
@@ -64,13 +64,13 @@ class SharedQueueHttp : public sdk::HttpContext {
   SharedQueueHttp(uint32_t id, sdk::RootContext* root) : sdk::HttpContext(id, root) {}
 
   sdk::FilterHeadersStatus onRequestHeaders(uint32_t, bool) override {
-    std::string item =
-        sdk::getRequestHeader(":method").value_or(sdk::HostBuffer()).toString() + " " +
-        sdk::getRequestHeader(":path").value_or(sdk::HostBuffer()).toString();
+    std::string item = sdk::getRequestHeader(":method").value_or(sdk::HostBuffer()).toString() +
+                       " " + sdk::getRequestHeader(":path").value_or(sdk::HostBuffer()).toString();
     std::string line("#");
     line += sdk::toDecimal(id());
     line += " shared_queue: ";
-    const sdk::WasmResult result = sdk::enqueueSharedQueue(rootAs<SharedQueueRoot>()->token(), item);
+    const sdk::WasmResult result =
+        sdk::enqueueSharedQueue(rootAs<SharedQueueRoot>()->token(), item);
     if (result != sdk::WasmResult::Ok) {
       sdk::logWarn(line + "cannot enqueue (" + std::string(abi::toString(result)) + ")");
     } else {

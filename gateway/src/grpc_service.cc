@@ -77,8 +77,7 @@ bool decodeStatusRequest(std::string_view data, StatusRequest* out) {
         if (data.size() - pos < 4) return false;
         pos += 4;
         break;
-      default:
-        return false;
+      default: return false;
     }
   }
   return true;
@@ -255,8 +254,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     static_cast<Connection*>(user)->streams_.erase(stream_id);
     return 0;
   }
-  static ssize_t readBody(nghttp2_session* session, int32_t stream_id, uint8_t* buf,
-                          size_t length, uint32_t* flags, nghttp2_data_source*, void* user) {
+  static ssize_t readBody(nghttp2_session* session, int32_t stream_id, uint8_t* buf, size_t length,
+                          uint32_t* flags, nghttp2_data_source*, void* user) {
     auto* self = static_cast<Connection*>(user);
     auto it = self->streams_.find(stream_id);
     if (it == self->streams_.end()) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
@@ -390,7 +389,7 @@ void Connection::respond(nghttp2_session* session, int32_t stream_id) {
     reply.message = "request over " + std::to_string(kMaxRequestBytes) + " bytes";
   } else if (stream.reader.failed()) {
     const std::string& error = stream.reader.error();
-    reply.status = error.starts_with("compressed")   ? kGrpcUnimplemented
+    reply.status = error.starts_with("compressed")            ? kGrpcUnimplemented
                    : error.find("limit") != std::string::npos ? kGrpcResourceExhausted
                                                               : kGrpcInternal;
     reply.message = error;
@@ -421,23 +420,22 @@ void Connection::respond(nghttp2_session* session, int32_t stream_id) {
 }
 
 void Connection::read() {
-  socket_.async_read_some(
-      asio::buffer(read_buffer_),
-      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-        if (self->closed_) return;
-        if (ec) {
-          self->close();
-          return;
-        }
-        const ssize_t used = nghttp2_session_mem_recv(
-            self->session_, reinterpret_cast<const uint8_t*>(self->read_buffer_.data()), n);
-        if (used < 0) {
-          self->close();
-          return;
-        }
-        self->flush();
-        if (!self->closed_) self->read();
-      });
+  socket_.async_read_some(asio::buffer(read_buffer_), [self = shared_from_this()](
+                                                          boost::system::error_code ec, size_t n) {
+    if (self->closed_) return;
+    if (ec) {
+      self->close();
+      return;
+    }
+    const ssize_t used = nghttp2_session_mem_recv(
+        self->session_, reinterpret_cast<const uint8_t*>(self->read_buffer_.data()), n);
+    if (used < 0) {
+      self->close();
+      return;
+    }
+    self->flush();
+    if (!self->closed_) self->read();
+  });
 }
 
 void Connection::flush() {

@@ -31,8 +31,8 @@ std::optional<std::string> GrpcMessageReader::next() {
     error_ = p[0] == 1 ? "compressed gRPC messages are not supported" : "bad gRPC frame flag";
     return std::nullopt;
   }
-  const uint32_t size = (uint32_t{p[1]} << 24) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 8) |
-                        uint32_t{p[4]};
+  const uint32_t size =
+      (uint32_t{p[1]} << 24) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 8) | uint32_t{p[4]};
   if (size > kGrpcMaxMessageSize) {
     error_ = "gRPC message of " + std::to_string(size) + " bytes is over the limit";
     return std::nullopt;

@@ -392,17 +392,18 @@ class H2cClient::Impl : public std::enable_shared_from_this<H2cClient::Impl> {
     }
     writing_ = true;
     const uint64_t generation = generation_;
-    asio::async_write(socket_, asio::buffer(write_buffer_),
-                      [self = shared_from_this(), generation](boost::system::error_code ec, size_t) {
-                        if (self->shut_down_ || self->generation_ != generation) return;
-                        self->writing_ = false;
-                        self->write_buffer_.clear();
-                        if (ec) {
-                          self->connectionFailed("upstream write error: " + ec.message());
-                          return;
-                        }
-                        self->flush();
-                      });
+    asio::async_write(
+        socket_, asio::buffer(write_buffer_),
+        [self = shared_from_this(), generation](boost::system::error_code ec, size_t) {
+          if (self->shut_down_ || self->generation_ != generation) return;
+          self->writing_ = false;
+          self->write_buffer_.clear();
+          if (ec) {
+            self->connectionFailed("upstream write error: " + ec.message());
+            return;
+          }
+          self->flush();
+        });
   }
 
   // ------------------------------------------------------------ nghttp2 callbacks
@@ -515,8 +516,7 @@ class H2cClient::Impl : public std::enable_shared_from_this<H2cClient::Impl> {
     return 0;
   }
 
-  static int onStreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code,
-                           void* user) {
+  static int onStreamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user) {
     auto* self = static_cast<Impl*>(user);
     auto it = self->streams_.find(stream_id);
     if (it == self->streams_.end()) return 0;

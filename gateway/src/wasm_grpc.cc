@@ -43,8 +43,7 @@ WorkerEmbedder::GrpcState& WorkerEmbedder::grpc() {
   return *grpc_;
 }
 
-abi::WasmResult WorkerEmbedder::grpcCall(host::PluginVm& vm,
-                                         const host::GrpcCallRequest& request) {
+abi::WasmResult WorkerEmbedder::grpcCall(host::PluginVm& vm, const host::GrpcCallRequest& request) {
   const ClusterConfig* cluster = worker_.clusters.cluster(request.upstream);
   if (cluster == nullptr) return abi::WasmResult::ParseFailure;  // Envoy: unknown cluster
   GrpcState& state = grpc();
@@ -64,8 +63,7 @@ abi::WasmResult WorkerEmbedder::grpcCall(host::PluginVm& vm,
     }
     it = state.clients
              .emplace(std::string(request.upstream),
-                      std::make_unique<H2cClient>(worker_.io, host, port,
-                                                  cluster->connect_timeout))
+                      std::make_unique<H2cClient>(worker_.io, host, port, cluster->connect_timeout))
              .first;
   }
   H2cClient* client = it->second.get();

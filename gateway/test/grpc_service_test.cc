@@ -45,7 +45,9 @@ TEST(HttpbinGrpcService, UuidAnswersARandomVersion4Uuid) {
 }
 
 TEST(HttpbinGrpcService, EncodesUuidReplyAsField1) {
-  EXPECT_EQ(encodeUuidReply("ab"), std::string("\x0a\x02" "ab", 4));
+  EXPECT_EQ(encodeUuidReply("ab"), std::string("\x0a\x02"
+                                               "ab",
+                                               4));
 }
 
 TEST(HttpbinGrpcService, StatusEndsWithTheRequestedStatus) {
@@ -64,7 +66,9 @@ TEST(HttpbinGrpcService, StatusEndsWithTheRequestedStatus) {
   EXPECT_EQ(reply.status, kGrpcInvalidArgument);
   EXPECT_EQ(reply.message, "code 17 is not a gRPC status");
 
-  reply = service.handle("/meshwasm.httpbin.Httpbin/Status", {std::string("\x0a\x05" "ab", 4)});
+  reply = service.handle("/meshwasm.httpbin.Httpbin/Status", {std::string("\x0a\x05"
+                                                                          "ab",
+                                                                          4)});
   EXPECT_EQ(reply.status, kGrpcInternal);
   EXPECT_EQ(reply.message, "cannot parse StatusRequest");
 }

@@ -13,7 +13,9 @@ using std::chrono::milliseconds;
 
 TEST(GrpcWire, FramesAMessageWithFlagAndBigEndianLength) {
   // flag 0 | length 0x00000003 | "abc"
-  EXPECT_EQ(grpcFrame("abc"), std::string("\x00\x00\x00\x00\x03" "abc", 8));
+  EXPECT_EQ(grpcFrame("abc"), std::string("\x00\x00\x00\x00\x03"
+                                          "abc",
+                                          8));
   EXPECT_EQ(grpcFrame(""), std::string(5, '\0'));
   const std::string big(0x010203, 'x');
   EXPECT_EQ(grpcFrame(big).substr(0, 5), std::string("\x00\x00\x01\x02\x03", 5));
@@ -42,7 +44,10 @@ TEST(GrpcWire, ReaderKeepsAnIncompleteMessagePending) {
 
 TEST(GrpcWire, ReaderRefusesCompressedAndOversizedMessages) {
   GrpcMessageReader compressed;
-  compressed.feed(std::string("\x01\x00\x00\x00\x01" "x", 6));
+  compressed.feed(
+      std::string("\x01\x00\x00\x00\x01"
+                  "x",
+                  6));
   EXPECT_EQ(compressed.next(), std::nullopt);
   EXPECT_TRUE(compressed.failed());
   EXPECT_EQ(compressed.error(), "compressed gRPC messages are not supported");

@@ -62,9 +62,8 @@ TEST_F(GrpcAuthRandom, PausesAndCallsTheUuidMethod) {
   EXPECT_EQ(call.timeout_ms, 5000u);
   EXPECT_EQ(call.root_context_id, root_);
   EXPECT_EQ(host_.logMessages(LogLevel::Info),
-            (std::vector<std::string>{id(stream) +
-                                      " grpc_auth_random: calling httpbin gRPC "
-                                      "meshwasm.httpbin.Httpbin/Uuid"}));
+            (std::vector<std::string>{id(stream) + " grpc_auth_random: calling httpbin gRPC "
+                                                   "meshwasm.httpbin.Httpbin/Uuid"}));
   EXPECT_EQ(host_.localResponse(stream), nullptr);
 }
 
@@ -140,7 +139,10 @@ TEST(UuidMessage, ReadsField1AndSkipsOthers) {
   EXPECT_EQ(uuidFromReply(std::string("\x0a\x80", 2)), std::nullopt);      // truncated varint
   EXPECT_EQ(uuidFromReply(std::string("\x0b", 1)), std::nullopt);          // group start
   EXPECT_EQ(uuidFromReply(std::string("\x09\x01", 2)), std::nullopt);      // short fixed64
-  EXPECT_EQ(uuidFromReply(std::string("\x0a\x03" "abc", 5)), std::nullopt);  // not a uuid
+  EXPECT_EQ(uuidFromReply(std::string("\x0a\x03"
+                                      "abc",
+                                      5)),
+            std::nullopt);  // not a uuid
   EXPECT_TRUE(allowByUuid(kEvenUuid));
   EXPECT_FALSE(allowByUuid(kOddUuid));
 }

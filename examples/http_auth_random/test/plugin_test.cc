@@ -112,8 +112,9 @@ TEST_F(HttpAuthRandom, AnswerWithoutUuidIsDenied) {
   host_.httpCallResponse(lastToken(), {{":status", "503"}}, "no healthy upstream");
   ASSERT_NE(host_.localResponse(stream), nullptr);
   EXPECT_EQ(host_.localResponse(stream)->status, 403u);
-  EXPECT_EQ(host_.logMessages(LogLevel::Info).back(),
-            id(stream) + " http_auth_random: httpbin answered 503 without a uuid: access forbidden");
+  EXPECT_EQ(
+      host_.logMessages(LogLevel::Info).back(),
+      id(stream) + " http_auth_random: httpbin answered 503 without a uuid: access forbidden");
 
   const uint32_t second = request();
   host_.httpCallResponse(lastToken(), {{":status", "200"}}, "{\"uuid\": \"not-a-uuid\"}");
@@ -136,7 +137,8 @@ TEST_F(HttpAuthRandom, AnswerForAFinishedStreamIsDropped) {
   const uint32_t stream = request();
   const uint32_t token = lastToken();
   host_.completeHttpContext(stream);  // the client went away while the call was out
-  host_.httpCallResponse(token, {{":status", "200"}}, std::string("{\"uuid\":\"") + kEvenUuid + "\"}");
+  host_.httpCallResponse(token, {{":status", "200"}},
+                         std::string("{\"uuid\":\"") + kEvenUuid + "\"}");
   EXPECT_EQ(host_.continueCount(stream, StreamType::HttpRequest), 0);
   EXPECT_EQ(host_.localResponse(stream), nullptr);
   EXPECT_EQ(host_.logMessages(LogLevel::Info).size(), 1u);

@@ -63,9 +63,9 @@ TEST(SharedData, LogsTheCountOfEachRequest) {
   const uint32_t root = host.startPlugin();
   const uint32_t stream = host.createHttpContext(root);
   host.requestHeaders(stream, kRequest);
-  EXPECT_EQ(host.logMessages(LogLevel::Info),
-            (std::vector<std::string>{"#" + std::to_string(stream) +
-                                      " shared_data: request count 1"}));
+  EXPECT_EQ(
+      host.logMessages(LogLevel::Info),
+      (std::vector<std::string>{"#" + std::to_string(stream) + " shared_data: request count 1"}));
 }
 
 TEST(SharedData, LocalRepliesCarryTheCountToo) {
@@ -120,9 +120,9 @@ TEST(SharedCounter, RetriesAfterACasMismatchAndLosesNoIncrement) {
   EXPECT_TRUE(result.ok);
   EXPECT_EQ(result.value, 44u);  // 41, the other writer twice (42, 43), then ours
   EXPECT_EQ(result.retries, 2);
-  EXPECT_EQ(store.log, (std::vector<std::string>{"read", "other wrote 42", "mismatch", "read",
-                                                 "other wrote 43", "mismatch", "read",
-                                                 "wrote 44"}));
+  EXPECT_EQ(store.log,
+            (std::vector<std::string>{"read", "other wrote 42", "mismatch", "read",
+                                      "other wrote 43", "mismatch", "read", "wrote 44"}));
 }
 
 TEST(SharedCounter, GivesUpAfterMaxAttempts) {
