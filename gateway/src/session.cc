@@ -203,7 +203,14 @@ void Session::sendDirect(int status, std::string_view body, bool close) {
 void Session::write(std::string_view bytes) {
   if (closed_) return;
   out_.append(bytes);
-  flush();
+  // Coalesce: what the current event produces (head and body) leaves in one send.
+  if (writing_ || flush_posted_) return;
+  flush_posted_ = true;
+  auto self = shared_from_this();
+  asio::post(worker_.io, [self] {
+    self->flush_posted_ = false;
+    self->flush();
+  });
 }
 
 void Session::flush() {

@@ -71,6 +71,7 @@ class Session : public std::enable_shared_from_this<Session>, public MessageCall
   std::string write_buf_;
   bool reading_ = false;
   bool writing_ = false;
+  bool flush_posted_ = false;
   bool close_after_write_ = false;
   bool closed_ = false;
   bool request_complete_ = false;
