@@ -2,14 +2,9 @@
 // empty). wasi-libc's dlmalloc and its C memcpy/memmove/memset/memchr/strlen are ~12 KB of
 // code, most of a small plugin; these replacements are a few hundred bytes.
 //
-// Allocator: segregated free lists of power-of-two blocks (16 B .. 1 GiB) carved from a bump
-// region that starts at the linker's __heap_base and grows the linear memory page by page
-// (memory.grow; wasi-libc's sbrk only takes whole pages).
-// A freed block goes back to the list of its size class and is reused by the next request of
-// that class, so steady per-request traffic does not grow memory. Blocks are neither split
-// nor merged: rounding wastes up to half a block, and memory that served one size class is
-// not reused for another. Every block starts with an 8-byte header (size class, and the
-// distance from the block start for aligned allocations), so returned pointers are 8-aligned.
+// Allocator: block_allocator.h (segregated power-of-two free lists) over a bump region that
+// starts at the linker's __heap_base and grows the linear memory page by page (memory.grow;
+// wasi-libc's sbrk only takes whole pages).
 //
 // memcpy/memmove/memset compile to the bulk-memory instructions (memory.copy / memory.fill),
 // enabled for every guest by -mbulk-memory.
@@ -17,13 +12,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "block_allocator.h"
+
 namespace {
 
-constexpr size_t kHeader = 8;
-constexpr int kClasses = 27;  // 16 B << 26 = 1 GiB, the host's memory cap
-constexpr size_t kMaxRequest = size_t{1} << 29;
 constexpr size_t kPage = 65536;
-void* free_lists[kClasses];
 
 extern "C" unsigned char __heap_base;  // first byte after the stack and static data
 uintptr_t heap_top = 0;                // next free byte of the bump region
@@ -46,90 +39,45 @@ void* carve(size_t bytes) {
   return block;
 }
 
-int classOf(size_t total) {
-  int k = 0;
-  for (size_t block = 16; block < total; block <<= 1) ++k;
-  return k;
-}
-
-void* allocate(size_t size, size_t alignment) {
-  if (size > kMaxRequest || alignment > 4096 || (alignment & (alignment - 1)) != 0) {
-    return nullptr;
-  }
-  const size_t extra = alignment > kHeader ? alignment : 0;
-  const int k = classOf(size + kHeader + extra);
-  char* block = static_cast<char*>(free_lists[k]);
-  if (block != nullptr) {
-    free_lists[k] = *reinterpret_cast<void**>(block);
-  } else {
-    block = static_cast<char*>(carve(size_t{16} << k));
-    if (block == nullptr) return nullptr;
-  }
-  uintptr_t user = reinterpret_cast<uintptr_t>(block) + kHeader;
-  if (extra != 0) user = (user + alignment - 1) & ~(uintptr_t{alignment} - 1);
-  auto* header = reinterpret_cast<uint32_t*>(user - kHeader);
-  header[0] = static_cast<uint32_t>(k);
-  header[1] = static_cast<uint32_t>(user - kHeader - reinterpret_cast<uintptr_t>(block));
-  return reinterpret_cast<void*>(user);
-}
-
-uint32_t* headerOf(void* memory) {
-  return reinterpret_cast<uint32_t*>(static_cast<char*>(memory) - kHeader);
-}
-
-size_t capacityOf(void* memory) {
-  const uint32_t* header = headerOf(memory);
-  return (size_t{16} << header[0]) - kHeader - header[1];
-}
+// Constant-initialized: usable before (and by) static constructors.
+constinit meshwasm::sdk::detail::BlockAllocator<carve> allocator;
 
 }  // namespace
 
 extern "C" {
 
 void* malloc(size_t size) {
-  return allocate(size, kHeader);
+  return allocator.allocate(size);
 }
 
 void free(void* memory) {
-  if (memory == nullptr) return;
-  uint32_t* header = headerOf(memory);
-  const uint32_t k = header[0];
-  char* block = reinterpret_cast<char*>(header) - header[1];
-  *reinterpret_cast<void**>(block) = free_lists[k];
-  free_lists[k] = block;
+  allocator.release(memory);
 }
 
 void* calloc(size_t count, size_t size) {
   if (size != 0 && count > SIZE_MAX / size) return nullptr;
-  void* memory = malloc(count * size);
+  void* memory = allocator.allocate(count * size);
   if (memory != nullptr) __builtin_memset(memory, 0, count * size);
   return memory;
 }
 
 void* realloc(void* memory, size_t size) {
-  if (memory == nullptr) return malloc(size);
-  const size_t capacity = capacityOf(memory);
-  if (size <= capacity) return memory;
-  void* larger = malloc(size);
-  if (larger == nullptr) return nullptr;
-  __builtin_memcpy(larger, memory, capacity);
-  free(memory);
-  return larger;
+  return allocator.reallocate(memory, size);
 }
 
 void* aligned_alloc(size_t alignment, size_t size) {
-  return allocate(size, alignment);
+  return allocator.allocate(size, alignment);
 }
 
 int posix_memalign(void** out, size_t alignment, size_t size) {
-  void* memory = allocate(size, alignment < kHeader ? kHeader : alignment);
+  void* memory = allocator.allocate(size, alignment < 8 ? 8 : alignment);
   if (memory == nullptr) return 12;  // ENOMEM
   *out = memory;
   return 0;
 }
 
 size_t malloc_usable_size(void* memory) {
-  return memory == nullptr ? 0 : capacityOf(memory);
+  return memory == nullptr ? 0 : decltype(allocator)::capacity(memory);
 }
 
 // wasi-libc's own callers (e.g. atexit) use these names.
