@@ -3,6 +3,7 @@
 // SDK glue, the Proxy-Wasm host and the interpreter. One replay run per configuration.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -32,8 +33,10 @@ std::string envOr(const char* name, const char* fallback) {
   return value != nullptr ? value : fallback;
 }
 
+// Per-process names: ctest runs these tests in parallel processes.
 std::string writeTemp(const std::string& name, const std::string& contents) {
-  std::string path = ::testing::TempDir() + "header_auth_policy_wasm_" + name;
+  std::string path =
+      ::testing::TempDir() + "header_auth_policy_wasm_" + std::to_string(getpid()) + "_" + name;
   std::ofstream(path, std::ios::binary) << contents;
   return path;
 }
