@@ -90,6 +90,11 @@ class Lifecycle : public ::testing::TestWithParam<std::string> {
     return h;
   }
 
+  // Header maps must outlive the streams using them (proxy_on_log reads them): the fixture
+  // keeps them until the end of the test, after the streams are gone.
+  Headers& keep(Headers h) { return headers_.emplace_back(std::move(h)); }
+
+  std::deque<Headers> headers_;
   std::shared_ptr<SharedState> shared_ = std::make_shared<SharedState>();
   Recorder embedder_;
 };
@@ -141,9 +146,9 @@ TEST_P(Lifecycle, HostCallsOutsideTheStartAllowListTrap) {
 TEST_P(Lifecycle, GetRequestFollowsEnvoysCallbackOrderWithLogBeforeDone) {
   auto vm = mustStart();
   auto s = vm->newStream();
-  Headers req = request("");
+  Headers& req = keep(request(""));
   EXPECT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
-  Headers resp = {{":status", "200"}};
+  Headers& resp = keep({{":status", "200"}});
   std::string body = "hello";
   EXPECT_EQ(s->onResponseHeaders(resp, false), FilterAction::Continue);
   EXPECT_EQ(s->onResponseBody(body, true), FilterAction::Continue);
@@ -161,7 +166,7 @@ TEST_P(Lifecycle, GetRequestFollowsEnvoysCallbackOrderWithLogBeforeDone) {
 TEST_P(Lifecycle, LocalReplyFromRequestHeadersRunsThroughTheResponseCallbacks) {
   auto vm = mustStart();
   auto s = vm->newStream();
-  Headers req = request("rh=local;sh=addheader");
+  Headers& req = keep(request("rh=local;sh=addheader"));
   ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::LocalReply);
   const LocalReply* r = s->localReply();
   ASSERT_NE(r, nullptr);
@@ -185,9 +190,9 @@ TEST_P(Lifecycle, LocalReplyFromRequestHeadersRunsThroughTheResponseCallbacks) {
 TEST_P(Lifecycle, LocalReplyFromResponseHeadersGoesOutDirectly) {
   auto vm = mustStart();
   auto s = vm->newStream();
-  Headers req = request("sh=local");
+  Headers& req = keep(request("sh=local"));
   ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
-  Headers resp = {{":status", "200"}};
+  Headers& resp = keep({{":status", "200"}});
   ASSERT_EQ(s->onResponseHeaders(resp, true), FilterAction::LocalReply);
   EXPECT_EQ(s->localReply()->status, 403u);
   auto logs = embedder_.take();
@@ -197,10 +202,10 @@ TEST_P(Lifecycle, LocalReplyFromResponseHeadersGoesOutDirectly) {
 TEST_P(Lifecycle, HeaderPauseIsStopAllIterationAndWatermark) {
   auto vm = mustStart();
   auto s = vm->newStream();
-  Headers req = request("rh=pause");
+  Headers& req = keep(request("rh=pause"));
   EXPECT_EQ(s->onRequestHeaders(req, false), FilterAction::StopAllIterationAndWatermark);
   auto s2 = vm->newStream();
-  Headers req2 = request("rh=resume");
+  Headers& req2 = keep(request("rh=resume"));
   EXPECT_EQ(s2->onRequestHeaders(req2, false), FilterAction::Continue)
       << "proxy_continue_stream inside the callback continues after it returns";
 }
@@ -208,12 +213,12 @@ TEST_P(Lifecycle, HeaderPauseIsStopAllIterationAndWatermark) {
 TEST_P(Lifecycle, BodyCallbacksBufferAndRewrite) {
   auto vm = mustStart();
   auto s = vm->newStream();
-  Headers req = request("rb=buffer");
+  Headers& req = keep(request("rb=buffer"));
   ASSERT_EQ(s->onRequestHeaders(req, false), FilterAction::Continue);
   std::string body = "abc";
   EXPECT_EQ(s->onRequestBody(body, false), FilterAction::StopIterationAndBuffer);
   auto s2 = vm->newStream();
-  Headers req2 = request("rb=rewrite");
+  Headers& req2 = keep(request("rb=rewrite"));
   ASSERT_EQ(s2->onRequestHeaders(req2, false), FilterAction::Continue);
   std::string body2 = "original";
   EXPECT_EQ(s2->onRequestBody(body2, true), FilterAction::Continue);
@@ -223,7 +228,7 @@ TEST_P(Lifecycle, BodyCallbacksBufferAndRewrite) {
 TEST_P(Lifecycle, CloseStreamResetsWithDetails) {
   auto vm = mustStart();
   auto s = vm->newStream();
-  Headers req = request("rh=close");
+  Headers& req = keep(request("rh=close"));
   EXPECT_EQ(s->onRequestHeaders(req, true), FilterAction::Reset);
   EXPECT_EQ(s->responseCodeDetails(), "wasm_close_stream");
 }
@@ -231,7 +236,7 @@ TEST_P(Lifecycle, CloseStreamResetsWithDetails) {
 TEST_P(Lifecycle, TrapFailsClosedWith503ForThisAndLaterStreams) {
   auto vm = mustStart();
   auto s = vm->newStream();
-  Headers req = request("rh=trap");
+  Headers& req = keep(request("rh=trap"));
   ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::LocalReply);
   EXPECT_TRUE(s->vmFailed());
   EXPECT_EQ(s->localReply()->status, 503u);
@@ -247,7 +252,7 @@ TEST_P(Lifecycle, TrapFailsClosedWith503ForThisAndLaterStreams) {
   EXPECT_EQ(vm->failState(), abi::FailState::RuntimeError);
 
   auto later = vm->newStream();
-  Headers grpc = request("", "application/grpc");
+  Headers& grpc = keep(request("", "application/grpc"));
   ASSERT_EQ(later->onRequestHeaders(grpc, true), FilterAction::LocalReply);
   EXPECT_EQ(
       later->localReply()->headers,
@@ -259,24 +264,24 @@ TEST_P(Lifecycle, TrapFailsClosedWith503ForThisAndLaterStreams) {
 TEST_P(Lifecycle, TrapFailsOpenWhenConfigured) {
   auto vm = mustStart("", FailStrategy::FailOpen);
   auto s = vm->newStream();
-  Headers req = request("rh=trap");
+  Headers& req = keep(request("rh=trap"));
   EXPECT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
   EXPECT_TRUE(s->vmFailed());
   auto later = vm->newStream();
-  Headers req2 = request("");
+  Headers& req2 = keep(request(""));
   EXPECT_EQ(later->onRequestHeaders(req2, true), FilterAction::Continue);
 }
 
 TEST_P(Lifecycle, FailReloadStartsAFreshVm) {
   auto vm = mustStart("", FailStrategy::FailReload);
   auto s = vm->newStream();
-  Headers req = request("rh=trap");
+  Headers& req = keep(request("rh=trap"));
   EXPECT_EQ(s->onRequestHeaders(req, true), FilterAction::LocalReply);
   s.reset();
   embedder_.take();
   auto fresh = vm->newStream();
   EXPECT_EQ(vm->reloadCount(), 1u);
-  Headers req2 = request("");
+  Headers& req2 = keep(request(""));
   EXPECT_EQ(fresh->onRequestHeaders(req2, true), FilterAction::Continue);
   auto logs = embedder_.take();
   EXPECT_EQ(logs.front(), "on_context_create 1 0") << "a new VM, new root context";
@@ -286,7 +291,7 @@ TEST_P(Lifecycle, FailReloadStartsAFreshVm) {
 TEST_P(Lifecycle, TrapInLogSkipsDoneAndDelete) {
   auto vm = mustStart();
   auto s = vm->newStream();
-  Headers req = request("log=trap");
+  Headers& req = keep(request("log=trap"));
   ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
   s->onComplete();
   auto logs = embedder_.take();
@@ -297,7 +302,7 @@ TEST_P(Lifecycle, HttpCallResumesTheStreamFromTheRootContext) {
   auto vm = mustStart();
   StreamRecorder cb;
   auto s = vm->newStream(&cb);
-  Headers req = request("rh=callout");
+  Headers& req = keep(request("rh=callout"));
   ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::StopAllIterationAndWatermark);
   ASSERT_EQ(embedder_.calls, (std::vector<std::string>{"cluster token 4"}));
   HttpCallResponse ok{{{":status", "200"}}, "fine", {}};
@@ -314,7 +319,7 @@ TEST_P(Lifecycle, HttpCallFailureSendsALocalReplyThroughTheResponsePath) {
   auto vm = mustStart();
   StreamRecorder cb;
   auto s = vm->newStream(&cb);
-  Headers req = request("rh=callout");
+  Headers& req = keep(request("rh=callout"));
   ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::StopAllIterationAndWatermark);
   vm->onHttpCallResponse(4, nullptr);
   EXPECT_EQ(cb.events, (std::vector<std::string>{"sendLocalReply"}));
@@ -335,7 +340,7 @@ TEST_P(Lifecycle, TicksReachTheRootContext) {
 TEST_P(Lifecycle, QueueItemsAreDeliveredThroughTheEmbeddersThread) {
   auto vm = mustStart("queue");
   auto s = vm->newStream();
-  Headers req = request("rh=enqueue");
+  Headers& req = keep(request("rh=enqueue"));
   ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
   EXPECT_EQ(embedder_.tasks.size(), 1u) << "never delivered inline";
   EXPECT_EQ(embedder_.take().back(), "enqueue 0 0");
@@ -357,7 +362,7 @@ TEST_P(Lifecycle, RootShutdownCanBeDeferredUntilProxyDone) {
 TEST_P(Lifecycle, MemoryGrowthDuringACallbackIsFine) {
   auto vm = mustStart();
   auto s = vm->newStream();
-  Headers req = request("rh=grow");
+  Headers& req = keep(request("rh=grow"));
   EXPECT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
   EXPECT_EQ(embedder_.take().back(), "grew 1");
 }
@@ -365,7 +370,7 @@ TEST_P(Lifecycle, MemoryGrowthDuringACallbackIsFine) {
 TEST_P(Lifecycle, OutOfBoundsGuestPointersAreInvalidMemoryAccess) {
   auto vm = mustStart();
   auto s = vm->newStream();
-  Headers req = request("rh=oob");
+  Headers& req = keep(request("rh=oob"));
   EXPECT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
   EXPECT_EQ(embedder_.take().back(), "oob -> 6");
   EXPECT_FALSE(vm->failed());
