@@ -111,7 +111,7 @@ class YamlReader {
       out->clear();
       return Status::ok();
     }
-    *out = toJson(node).dump();
+    *out = toJson(node).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return Status::ok();
   }
   Status unknownKeys(const YAML::Node& map, const std::string& prefix,

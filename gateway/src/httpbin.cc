@@ -98,6 +98,54 @@ Json headersJson(const HeaderMap& request) {
   return headers;
 }
 
+bool validUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    if (c < 0x80) {
+      n = 0;
+    } else if ((c >> 5) == 6) {
+      n = 1;
+    } else if ((c >> 4) == 14) {
+      n = 2;
+    } else if ((c >> 3) == 30) {
+      n = 3;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size() && n > 0) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+// httpbin's form for a body that is not text: a base64 data URL.
+std::string bodyText(std::string_view body) {
+  if (validUtf8(body)) return std::string(body);
+  static const char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out = "data:application/octet-stream;base64,";
+  size_t i = 0;
+  for (; i + 2 < body.size(); i += 3) {
+    uint32_t v = (static_cast<uint8_t>(body[i]) << 16) | (static_cast<uint8_t>(body[i + 1]) << 8) |
+                 static_cast<uint8_t>(body[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out.push_back(kAlphabet[(v >> shift) & 63]);
+  }
+  if (i < body.size()) {
+    uint32_t v = static_cast<uint8_t>(body[i]) << 16;
+    if (i + 1 < body.size()) v |= static_cast<uint8_t>(body[i + 1]) << 8;
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(i + 1 < body.size() ? kAlphabet[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
 bool parseNumber(std::string_view s, long long* out) {
   if (s.empty() || s.size() > 12) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
@@ -107,7 +155,8 @@ bool parseNumber(std::string_view s, long long* out) {
 HttpbinResponse json(int status, const Json& body) {
   HttpbinResponse r;
   r.status = status;
-  r.body = body.dump(2) + "\n";
+  // Header values and bodies are untrusted bytes: invalid UTF-8 is replaced, never thrown on.
+  r.body = body.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
   r.headers.add("content-type", "application/json");
   return r;
 }
@@ -147,7 +196,7 @@ HttpbinResponse httpbinRespond(const HeaderMap& request, std::string_view body,
       long long n = 0;
       if (!parseNumber(path.substr(7), &n) || n < 0) return text(404, "", "text/html");
       n = std::min<long long>(n, kHttpbinMaxDelaySeconds);
-      j["data"] = std::string(body);
+      j["data"] = bodyText(body);
       j["files"] = Json::object();
       j["form"] = Json::object();
       r = json(200, j);
@@ -155,7 +204,7 @@ HttpbinResponse httpbinRespond(const HeaderMap& request, std::string_view body,
       return r;
     }
     if (anything) {
-      j["data"] = std::string(body);
+      j["data"] = bodyText(body);
       j["files"] = Json::object();
       j["form"] = Json::object();
       j["method"] = method;

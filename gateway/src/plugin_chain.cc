@@ -133,7 +133,7 @@ class WasmPluginChain final : public PluginChain {
                       {"vm_failures", c.vm_failures.load()},
                       {"fail_streams", c.fail_streams.load()}});
     }
-    return list.dump(2);
+    return list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 
   bool setLogLevel(std::string_view name) override {

@@ -41,6 +41,16 @@ TEST(Httpbin, GetEchoesArgsOriginAndUrl) {
   EXPECT_EQ(j["url"], "http://127.0.0.1:8080/get?a=1&a=2&b=x%20y");
 }
 
+TEST(Httpbin, BinaryBodiesComeBackAsABase64DataUrl) {
+  HeaderMap h = get("/anything");
+  h.set(":method", "POST");
+  h.add("x-bad", std::string("\xfd\xff", 2));
+  HttpbinResponse r = httpbinRespond(h, std::string("\xfd\x00\x01", 3), "");
+  auto j = nlohmann::json::parse(r.body);
+  EXPECT_EQ(j["data"], "data:application/octet-stream;base64,/QAB");
+  EXPECT_EQ(j["method"], "POST");
+}
+
 TEST(Httpbin, DelayAndBytesAreCapped) {
   EXPECT_EQ(httpbinRespond(get("/delay/60"), "", "").delay.count(), 10000);
   EXPECT_EQ(httpbinRespond(get("/bytes/99999999"), "", "").body.size(), kHttpbinMaxBytes);
