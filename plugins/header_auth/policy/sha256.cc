@@ -22,13 +22,8 @@ inline uint32_t rotr(uint32_t x, int n) {
   return (x >> n) | (x << (32 - n));
 }
 
-}  // namespace
-
-Sha256::Sha256() {
-  std::memcpy(state_, kInitialState, sizeof(state_));
-}
-
-void Sha256::compress(const uint8_t* block) {
+// One 64-byte block into `state`.
+void compress(uint32_t* state, const uint8_t* block) {
   uint32_t w[64];
   for (int i = 0; i < 16; ++i) {
     w[i] = (uint32_t{block[4 * i]} << 24) | (uint32_t{block[4 * i + 1]} << 16) |
@@ -39,80 +34,43 @@ void Sha256::compress(const uint8_t* block) {
     uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
     w[i] = w[i - 16] + s0 + w[i - 7] + s1;
   }
-  uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
-  uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
+  uint32_t v[8];
+  std::memcpy(v, state, sizeof(v));  // a b c d e f g h
   for (int i = 0; i < 64; ++i) {
-    uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
-    uint32_t ch = (e & f) ^ (~e & g);
-    uint32_t t1 = h + s1 + ch + kRoundConstants[i] + w[i];
-    uint32_t s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
-    uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
-    uint32_t t2 = s0 + maj;
-    h = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
+    uint32_t s1 = rotr(v[4], 6) ^ rotr(v[4], 11) ^ rotr(v[4], 25);
+    uint32_t ch = (v[4] & v[5]) ^ (~v[4] & v[6]);
+    uint32_t t1 = v[7] + s1 + ch + kRoundConstants[i] + w[i];
+    uint32_t s0 = rotr(v[0], 2) ^ rotr(v[0], 13) ^ rotr(v[0], 22);
+    uint32_t maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
+    std::memmove(v + 1, v, 7 * sizeof(uint32_t));
+    v[4] += t1;
+    v[0] = t1 + s0 + maj;
   }
-  state_[0] += a;
-  state_[1] += b;
-  state_[2] += c;
-  state_[3] += d;
-  state_[4] += e;
-  state_[5] += f;
-  state_[6] += g;
-  state_[7] += h;
+  for (int i = 0; i < 8; ++i) state[i] += v[i];
 }
 
-void Sha256::update(const void* data, size_t size) {
-  if (size == 0) return;
-  const auto* bytes = static_cast<const uint8_t*>(data);
-  length_ += size;
-  if (buffered_ > 0) {
-    size_t take = 64 - buffered_ < size ? 64 - buffered_ : size;
-    std::memcpy(buffer_ + buffered_, bytes, take);
-    buffered_ += take;
-    bytes += take;
-    size -= take;
-    if (buffered_ < 64) return;
-    compress(buffer_);
-    buffered_ = 0;
-  }
-  while (size >= 64) {
-    compress(bytes);
-    bytes += 64;
-    size -= 64;
-  }
-  if (size > 0) {
-    std::memcpy(buffer_, bytes, size);
-    buffered_ = size;
-  }
-}
-
-Sha256Digest Sha256::finish() {
-  uint64_t bit_length = length_ * 8;
-  uint8_t pad[72] = {0x80};
-  // Pad to 56 mod 64, then the 64-bit big-endian bit length.
-  size_t pad_length = buffered_ < 56 ? 56 - buffered_ : 120 - buffered_;
-  for (int i = 0; i < 8; ++i) pad[pad_length + i] = uint8_t(bit_length >> (56 - 8 * i));
-  update(pad, pad_length + 8);
-  Sha256Digest digest;
-  for (int i = 0; i < 8; ++i) {
-    digest[4 * i] = uint8_t(state_[i] >> 24);
-    digest[4 * i + 1] = uint8_t(state_[i] >> 16);
-    digest[4 * i + 2] = uint8_t(state_[i] >> 8);
-    digest[4 * i + 3] = uint8_t(state_[i]);
-  }
-  return digest;
-}
+}  // namespace
 
 Sha256Digest sha256(std::string_view data) {
-  Sha256 hasher;
-  hasher.update(data.data(), data.size());
-  return hasher.finish();
+  uint32_t state[8];
+  std::memcpy(state, kInitialState, sizeof(state));
+  const auto* bytes = reinterpret_cast<const uint8_t*>(data.data());
+  size_t size = data.size();
+  size_t full = size - size % 64;
+  for (size_t offset = 0; offset < full; offset += 64) compress(state, bytes + offset);
+  // The tail, 0x80, zeros to 56 mod 64, then the 64-bit big-endian bit length: 1 or 2 blocks.
+  uint8_t tail[128] = {};
+  size_t rest = size - full;
+  if (rest > 0) std::memcpy(tail, bytes + full, rest);
+  tail[rest] = 0x80;
+  size_t tail_size = rest < 56 ? 64 : 128;
+  uint64_t bits = uint64_t(size) * 8;
+  for (int i = 0; i < 8; ++i) tail[tail_size - 1 - i] = uint8_t(bits >> (8 * i));
+  compress(state, tail);
+  if (tail_size == 128) compress(state, tail + 64);
+  Sha256Digest digest;
+  for (int i = 0; i < 32; ++i) digest[i] = uint8_t(state[i / 4] >> (24 - 8 * (i % 4)));
+  return digest;
 }
 
 bool digestsEqual(const Sha256Digest& a, const Sha256Digest& b) {
