@@ -159,6 +159,11 @@ HttpStreamImpl::HttpStreamImpl(std::shared_ptr<WasmInstance> instance, StreamCal
 }
 
 HttpStreamImpl::~HttpStreamImpl() {
+  // The embedder's header maps may already be gone: the callbacks run without them (a local
+  // reply's headers belong to the stream and stay readable).
+  state_.request_headers = state_.response_trailers = nullptr;
+  if (!reply_ || state_.response_headers != &reply_->headers) state_.response_headers = nullptr;
+  for (auto*& map : state_.maps) map = nullptr;
   onComplete();
 }
 

@@ -389,6 +389,19 @@ TEST_P(Lifecycle, AnAbandonedCanaryVmGetsNoShutdownCallbacks) {
   EXPECT_TRUE(embedder_.take().empty());
 }
 
+TEST_P(Lifecycle, DestroyingAStreamWithoutOnCompleteRunsLogWithoutTheMaps) {
+  auto vm = mustStart();
+  {
+    auto s = vm->newStream();
+    Headers req = request("");
+    ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
+    embedder_.take();
+    // `req` is destroyed before `s`: the destructor must not read it.
+  }
+  EXPECT_EQ(embedder_.take(),
+            (std::vector<std::string>{"on_log 2 get=1 add=2", "on_done 2", "on_delete 2"}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, Lifecycle, ::testing::Values("interp", "aot"),
                          [](const auto& info) { return info.param; });
 

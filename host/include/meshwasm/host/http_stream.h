@@ -62,7 +62,9 @@ struct LocalReply {
 
 class HttpStream {
  public:
-  virtual ~HttpStream() = default;  // calls onComplete() if the embedder did not
+  // Runs onComplete() if the embedder did not, but then without the embedder's header maps
+  // (they may be gone): call onComplete() explicitly while they are alive.
+  virtual ~HttpStream() = default;
 
   virtual FilterAction onRequestHeaders(Headers& headers, bool end_stream) = 0;
   // `trailers`: where trailers the plugin adds in the last body callback go (nullptr: none
