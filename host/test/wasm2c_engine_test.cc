@@ -347,7 +347,8 @@ TEST_F(AotEngineTest, ExportsWithReferenceTypesAreLeftOutLikeTheInterpreterDoes)
 TEST_F(AotEngineTest, OversizedMemoriesAreRefused) {
   auto module = engine_->compile(wat("(module (memory 16385))"));
   ASSERT_FALSE(module.isOk());
-  EXPECT_EQ(module.message(), "Failed to load Wasm module: memory is larger than 1 GiB");
+  EXPECT_EQ(module.message(),
+            "Failed to load Wasm module: memory of 16385 pages is larger than the limit of 16384");
 }
 
 TEST_F(AotEngineTest, TrapDuringInstantiationIsAnError) {

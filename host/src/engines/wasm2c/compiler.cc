@@ -157,6 +157,7 @@ std::string firstLine(const std::string& text) {
 }
 
 std::string trimmed(std::string text) {
+  while (!text.empty() && (text.front() == '\n' || text.front() == ' ')) text.erase(0, 1);
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   if (text.size() > 2000) text = text.substr(0, 2000) + "...";
   return text;

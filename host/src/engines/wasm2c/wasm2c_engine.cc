@@ -32,6 +32,7 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 }
 
 constexpr uint32_t kMaxPages = MESHWASM_AOT_MAX_PAGES;
+constexpr uint32_t kMaxTable = MESHWASM_AOT_MAX_TABLE_ELEMENTS;
 
 class AotModule final : public CompiledModule {
  public:
@@ -228,12 +229,6 @@ Status AotVm::init(const ImportTable& table) {
     if (import.kind == ExternKind::Function) {
       const HostFunction* host = table.find(import.module, import.name);
       bound_.push_back({import.module + "." + import.name, host->callback, host->data});
-    } else if (import.kind == ExternKind::Memory) {
-      for (const auto& raw : module_->shape_.imports) {
-        if (raw.kind == ExternKind::Memory && raw.initial > kMaxPages) {
-          return Status::error("Failed to load Wasm module: imported memory is larger than 1 GiB");
-        }
-      }
     }
   }
   const meshwasm_aot_module_t* desc = module_->desc_;
@@ -386,13 +381,24 @@ StatusOr<std::shared_ptr<AotModule>> AotEngine::compileAndLoad(std::string_view 
   if (std::string invalid; !aot::validateWasm(bytes, &invalid)) return Status::error(invalid);
   auto shape = aot::parseModule(bytes);
   if (!shape) return shape.status();
+  // The interpreter's limits and texts.
+  auto tooLarge = [](const char* what, uint32_t initial, const char* unit, uint32_t limit) {
+    return Status::error(std::string("Failed to load Wasm module: ") + what + " of " +
+                         std::to_string(initial) + " " + unit + " is larger than the limit of " +
+                         std::to_string(limit));
+  };
   for (uint32_t initial : shape->memory_initials) {
-    if (initial > kMaxPages)
-      return Status::error("Failed to load Wasm module: memory is larger than 1 GiB");
+    if (initial > kMaxPages) return tooLarge("memory", initial, "pages", kMaxPages);
   }
   for (uint32_t initial : shape->table_initials) {
-    if (initial > MESHWASM_AOT_MAX_TABLE_ELEMENTS) {
-      return Status::error("Failed to load Wasm module: table is too large");
+    if (initial > kMaxTable) return tooLarge("table", initial, "elements", kMaxTable);
+  }
+  for (const auto& import : shape->imports) {
+    if (import.kind == ExternKind::Memory && import.initial > kMaxPages) {
+      return tooLarge("imported memory", import.initial, "pages", kMaxPages);
+    }
+    if (import.kind == ExternKind::Table && import.initial > kMaxTable) {
+      return tooLarge("imported table", import.initial, "elements", kMaxTable);
     }
   }
   if (auto imports = aot::importDescs(*shape); !imports) return imports.status();
