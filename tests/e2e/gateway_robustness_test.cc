@@ -188,6 +188,20 @@ TEST_F(GatewayRobustness, ClientDisconnectMidRequestIsLoggedAsDC) {
   EXPECT_EQ(log["bytes_received"], 9);
 }
 
+TEST_F(GatewayRobustness, GarbageAndBinaryInputNeverTakeTheGatewayDown) {
+  start();
+  std::string garbage;
+  for (int i = 0; i < 4096; ++i) garbage.push_back(static_cast<char>((i * 131 + 7) & 0xff));
+  roundTrip(gw_->port(), garbage, std::chrono::milliseconds(500));
+  roundTrip(gw_->port(), "GET /get HTTP/1.1\r\nHost: h\r\nx-bin: \xfd\xff\r\n\r\n",
+            std::chrono::milliseconds(500));
+  HttpResponse binary = request(gw_->port(), "POST", "/anything", {}, std::string("\xfd\x00\x01", 3));
+  EXPECT_EQ(binary.status, 200) << binary.raw;
+  EXPECT_NE(binary.body.find("data:application/octet-stream;base64,/QAB"), std::string::npos);
+  EXPECT_EQ(request(gw_->adminPort(), "GET", "/ready").status, 200);
+  EXPECT_EQ(request(gw_->port(), "GET", "/status/200").status, 200);
+}
+
 TEST_F(GatewayRobustness, YamlErrorsNameFileLineAndField) {
   std::string path = writeConfig("bad", "listen: 127.0.0.1:0\nworkers: many\n");
   std::string err;
