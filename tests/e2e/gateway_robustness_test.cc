@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <signal.h>
+
 #include <fstream>
+#include <thread>
 
 #include "gateway_test_support.h"
 
@@ -200,6 +203,17 @@ TEST_F(GatewayRobustness, GarbageAndBinaryInputNeverTakeTheGatewayDown) {
   EXPECT_NE(binary.body.find("data:application/octet-stream;base64,/QAB"), std::string::npos);
   EXPECT_EQ(request(gw_->adminPort(), "GET", "/ready").status, 200);
   EXPECT_EQ(request(gw_->port(), "GET", "/status/200").status, 200);
+}
+
+TEST_F(GatewayRobustness, SigtermDrainsAnInFlightRequestBeforeExiting) {
+  start();
+  HttpResponse slow;
+  std::thread client([&] { slow = request(gw_->port(), "GET", "/delay/1"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(gw_->terminate(SIGTERM), 0);
+  client.join();
+  EXPECT_EQ(slow.status, 200) << slow.raw;
+  EXPECT_NE(gw_->err().find("meshwasm run: draining"), std::string::npos);
 }
 
 TEST_F(GatewayRobustness, YamlErrorsNameFileLineAndField) {
