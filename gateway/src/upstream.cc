@@ -1,6 +1,7 @@
 #include "upstream.h"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <sys/socket.h>
@@ -20,6 +21,7 @@ namespace {
 
 class TcpUpstreamRequest final : public UpstreamRequest,
                                  public MessageCallbacks,
+                                 public DeadlineQueue::Entry,
                                  public std::enable_shared_from_this<TcpUpstreamRequest> {
  public:
   TcpUpstreamRequest(ClusterManager& cm, const ClusterConfig& cluster, tcp::endpoint endpoint,
@@ -30,18 +32,18 @@ class TcpUpstreamRequest final : public UpstreamRequest,
         cb_(&cb),
         socket_(cm.io()),
         connect_timer_(cm.io()),
-        response_timer_(cm.io()),
+        deadlines_(*cm.counters(cluster).deadlines),
         decoder_(MessageDecoder::forResponses(*this)),
-        rq_total_(cm.stats().counter("cluster." + cluster.name + ".upstream_rq_total")),
-        cx_connect_fail_(
-            cm.stats().counter("cluster." + cluster.name + ".upstream_cx_connect_fail")),
-        rq_timeout_(cm.stats().counter("cluster." + cluster.name + ".upstream_rq_timeout")),
-        cx_total_(cm.stats().counter("cluster." + cluster.name + ".upstream_cx_total")) {}
+        rq_total_(*cm.counters(cluster).rq_total),
+        cx_connect_fail_(*cm.counters(cluster).cx_connect_fail),
+        rq_timeout_(*cm.counters(cluster).rq_timeout),
+        cx_total_(*cm.counters(cluster).cx_total) {}
 
   void start() {
     rq_total_.fetch_add(1, std::memory_order_relaxed);
     if (cm_.takeIdle(cluster_.name, &socket_)) {
       connected_ = true;
+      drained_ = true;  // takeIdle saw nothing to read: wait for the response before reading
       startRead();
       return;
     }
@@ -62,6 +64,7 @@ class TcpUpstreamRequest final : public UpstreamRequest,
       }
       error_code ignored;
       self->socket_.set_option(tcp::no_delay(true), ignored);
+      self->socket_.non_blocking(true, ignored);  // direct first writes and waited reads
       self->connected_ = true;
       self->startRead();
       self->flush();
@@ -126,28 +129,49 @@ class TcpUpstreamRequest final : public UpstreamRequest,
   void requestComplete() {
     request_done_ = true;
     if (cluster_.timeout.count() > 0) {
-      auto self = shared_from_this();
-      response_timer_.expires_after(cluster_.timeout);
-      response_timer_.async_wait([self](const error_code& ec) {
-        if (!ec && !self->response_done_) {
-          self->rq_timeout_.fetch_add(1, std::memory_order_relaxed);
-          self->fail(UpstreamFailure::Timeout);
-        }
-      });
+      deadlines_.add(*this, std::chrono::steady_clock::now() + cluster_.timeout);
     }
+  }
+
+  void onDeadline() override {
+    if (response_done_ || closed_ || failed_) return;
+    auto self = shared_from_this();
+    rq_timeout_.fetch_add(1, std::memory_order_relaxed);
+    fail(UpstreamFailure::Timeout);
   }
 
   void finishResponse() {
     response_done_ = true;
-    response_timer_.cancel();
+    DeadlineQueue::remove(*this);
   }
 
   void flush() {
     if (!connected_ || writing_ || out_.empty() || done()) return;
-    writing_ = true;
     write_buf_.swap(out_);
+    // Send now (one syscall, no completion to dispatch); the asynchronous write takes over only
+    // for what the socket did not accept.
+    error_code wec;
+    size_t n = socket_.write_some(asio::buffer(write_buf_), wec);
+    if (wec && wec != asio::error::would_block && wec != asio::error::try_again) {
+      write_buf_.clear();
+      writing_ = true;  // nothing more is written
+      auto self = shared_from_this();
+      asio::post(cm_.io(), [self] {
+        self->writing_ = false;
+        if (!self->response_done_) self->fail(UpstreamFailure::Reset);
+      });
+      return;
+    }
+    if (!wec && n == write_buf_.size()) {
+      write_buf_.clear();
+      if (!out_.empty()) flush();
+      return;
+    }
+    if (wec) n = 0;
+    writing_ = true;
     auto self = shared_from_this();
-    asio::async_write(socket_, asio::buffer(write_buf_), [self](const error_code& ec, size_t) {
+    asio::async_write(socket_, asio::buffer(write_buf_) + n,
+                      [self](const error_code& ec, size_t) {
       self->writing_ = false;
       self->write_buf_.clear();
       if (ec) {
@@ -159,9 +183,30 @@ class TcpUpstreamRequest final : public UpstreamRequest,
   }
 
   void startRead() {
+    bool wait_first = drained_;
+    drained_ = false;
     auto self = shared_from_this();
-    socket_.async_read_some(asio::buffer(read_buf_), [self](const error_code& ec, size_t n) {
-      self->onRead(ec, n);
+    if (!wait_first) {
+      socket_.async_read_some(asio::buffer(read_buf_), [self](const error_code& ec, size_t n) {
+        self->onRead(ec, n);
+      });
+      return;
+    }
+    // Nothing to read yet (the socket was emptied in this same handler or proven empty by
+    // takeIdle): wait for readiness instead of a read that would fail with EAGAIN.
+    socket_.async_wait(tcp::socket::wait_read, [self](const error_code& ec) {
+      if (ec) {
+        self->onRead(ec, 0);
+        return;
+      }
+      error_code rec;
+      size_t n = self->socket_.read_some(asio::buffer(self->read_buf_), rec);
+      if (rec == asio::error::would_block || rec == asio::error::try_again) {
+        self->drained_ = true;
+        self->startRead();
+        return;
+      }
+      self->onRead(rec, n);
     });
   }
 
@@ -207,6 +252,7 @@ class TcpUpstreamRequest final : public UpstreamRequest,
       close();
       return;
     }
+    drained_ = n < read_buf_.size();
     startRead();
   }
 
@@ -227,7 +273,7 @@ class TcpUpstreamRequest final : public UpstreamRequest,
     closed_ = true;
     error_code ignored;
     connect_timer_.cancel();
-    response_timer_.cancel();
+    DeadlineQueue::remove(*this);
     socket_.close(ignored);
   }
 
@@ -237,7 +283,7 @@ class TcpUpstreamRequest final : public UpstreamRequest,
   UpstreamCallbacks* cb_;
   tcp::socket socket_;
   asio::steady_timer connect_timer_;
-  asio::steady_timer response_timer_;
+  DeadlineQueue& deadlines_;
   std::unique_ptr<MessageDecoder> decoder_;
   Stats::Counter& rq_total_;
   Stats::Counter& cx_connect_fail_;
@@ -249,6 +295,7 @@ class TcpUpstreamRequest final : public UpstreamRequest,
   std::array<char, 16384> read_buf_{};
   bool connected_ = false;
   bool writing_ = false;
+  bool drained_ = false;
   bool chunked_ = false;
   bool request_done_ = false;
   bool response_done_ = false;
@@ -259,6 +306,63 @@ class TcpUpstreamRequest final : public UpstreamRequest,
 };
 
 }  // namespace
+
+DeadlineQueue::Entry::~Entry() { DeadlineQueue::remove(*this); }
+
+DeadlineQueue::~DeadlineQueue() {
+  while (head_) remove(*head_);
+}
+
+void DeadlineQueue::add(Entry& entry, std::chrono::steady_clock::time_point at) {
+  remove(entry);
+  entry.queue_ = this;
+  entry.at_ = at;
+  entry.prev_ = tail_;
+  entry.next_ = nullptr;
+  if (tail_) {
+    tail_->next_ = &entry;
+  } else {
+    head_ = &entry;
+  }
+  tail_ = &entry;
+  if (!waiting_) wait(head_->at_);
+}
+
+void DeadlineQueue::remove(Entry& entry) {
+  DeadlineQueue* q = entry.queue_;
+  if (q == nullptr) return;
+  if (entry.prev_) {
+    entry.prev_->next_ = entry.next_;
+  } else {
+    q->head_ = entry.next_;
+  }
+  if (entry.next_) {
+    entry.next_->prev_ = entry.prev_;
+  } else {
+    q->tail_ = entry.prev_;
+  }
+  entry.queue_ = nullptr;
+  entry.prev_ = entry.next_ = nullptr;
+}
+
+void DeadlineQueue::wait(std::chrono::steady_clock::time_point at) {
+  waiting_ = true;
+  timer_.expires_at(at);
+  timer_.async_wait([this](const error_code& ec) {
+    waiting_ = false;
+    if (!ec) fire();
+  });
+}
+
+void DeadlineQueue::fire() {
+  auto now = std::chrono::steady_clock::now();
+  while (head_ && head_->at_ <= now) {
+    Entry* e = head_;
+    remove(*e);
+    e->onDeadline();
+  }
+  if (head_ && !waiting_) wait(head_->at_);
+}
 
 ClusterManager::ClusterManager(asio::io_context& io, const GatewayConfig& config, Stats& stats)
     : io_(io), config_(config), stats_(stats) {
@@ -288,7 +392,7 @@ std::shared_ptr<UpstreamRequest> ClusterManager::newRequest(std::string_view nam
   const ClusterConfig* c = cluster(name);
   if (c == nullptr) return nullptr;
   if (c->builtin_httpbin) {
-    stats_.counter("cluster.httpbin.upstream_rq_total").fetch_add(1, std::memory_order_relaxed);
+    counters(*c).rq_total->fetch_add(1, std::memory_order_relaxed);
     return newHttpbinRequest(io_, callbacks, context);
   }
   auto ep = endpoints_.find(name);
@@ -296,6 +400,22 @@ std::shared_ptr<UpstreamRequest> ClusterManager::newRequest(std::string_view nam
   auto request = std::make_shared<TcpUpstreamRequest>(*this, *c, endpoint, callbacks);
   request->start();
   return request;
+}
+
+const ClusterManager::ClusterCounters& ClusterManager::counters(const ClusterConfig& cluster) {
+  auto it = counters_.find(cluster.name);
+  if (it != counters_.end()) return it->second;
+  const std::string prefix =
+      cluster.builtin_httpbin ? std::string("cluster.httpbin.") : "cluster." + cluster.name + ".";
+  ClusterCounters c;
+  c.rq_total = &stats_.counter(prefix + "upstream_rq_total");
+  if (!cluster.builtin_httpbin) {
+    c.cx_connect_fail = &stats_.counter(prefix + "upstream_cx_connect_fail");
+    c.rq_timeout = &stats_.counter(prefix + "upstream_rq_timeout");
+    c.cx_total = &stats_.counter(prefix + "upstream_cx_total");
+    c.deadlines = std::make_unique<DeadlineQueue>(io_);
+  }
+  return counters_.emplace(cluster.name, std::move(c)).first->second;
 }
 
 void ClusterManager::release(const std::string& cluster, tcp::socket socket) {

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <deque>
@@ -50,6 +51,38 @@ struct UpstreamContext {
   std::string origin;  // downstream client IP (httpbin's "origin")
 };
 
+// Response deadlines of one cluster. Every request of a cluster has the same timeout, so
+// deadlines arrive in order: a FIFO list and one lazy timer (armed for the oldest entry, left
+// running when entries leave) replace a timer armed and cancelled per request.
+class DeadlineQueue {
+ public:
+  class Entry {
+   public:
+    virtual ~Entry();
+    virtual void onDeadline() = 0;
+
+   private:
+    friend class DeadlineQueue;
+    DeadlineQueue* queue_ = nullptr;
+    Entry* prev_ = nullptr;
+    Entry* next_ = nullptr;
+    std::chrono::steady_clock::time_point at_;
+  };
+
+  explicit DeadlineQueue(boost::asio::io_context& io) : timer_(io) {}
+  ~DeadlineQueue();
+  void add(Entry& entry, std::chrono::steady_clock::time_point at);
+  static void remove(Entry& entry);
+
+ private:
+  void wait(std::chrono::steady_clock::time_point at);
+  void fire();
+  boost::asio::steady_timer timer_;
+  Entry* head_ = nullptr;
+  Entry* tail_ = nullptr;
+  bool waiting_ = false;
+};
+
 class ClusterManager {
  public:
   ClusterManager(boost::asio::io_context& io, const GatewayConfig& config, Stats& stats);
@@ -60,6 +93,16 @@ class ClusterManager {
   std::shared_ptr<UpstreamRequest> newRequest(std::string_view cluster,
                                               UpstreamCallbacks& callbacks,
                                               const UpstreamContext& context);
+
+  // The cluster's counters, resolved once (the stats registry takes a process-wide lock).
+  struct ClusterCounters {
+    Stats::Counter* rq_total = nullptr;
+    Stats::Counter* cx_connect_fail = nullptr;
+    Stats::Counter* rq_timeout = nullptr;
+    Stats::Counter* cx_total = nullptr;
+    std::unique_ptr<DeadlineQueue> deadlines;
+  };
+  const ClusterCounters& counters(const ClusterConfig& cluster);
 
   // Pooled idle connections.
   struct Pool;
@@ -76,6 +119,7 @@ class ClusterManager {
   Stats& stats_;
   std::map<std::string, std::deque<boost::asio::ip::tcp::socket>, std::less<>> idle_;
   std::map<std::string, boost::asio::ip::tcp::endpoint, std::less<>> endpoints_;
+  std::map<std::string, ClusterCounters, std::less<>> counters_;
 };
 
 }  // namespace meshwasm::gateway
