@@ -43,7 +43,6 @@ class TcpUpstreamRequest final : public UpstreamRequest,
     rq_total_.fetch_add(1, std::memory_order_relaxed);
     if (cm_.takeIdle(cluster_.name, &socket_)) {
       connected_ = true;
-      drained_ = true;  // takeIdle saw nothing to read: wait for the response before reading
       startRead();
       return;
     }
@@ -64,7 +63,7 @@ class TcpUpstreamRequest final : public UpstreamRequest,
       }
       error_code ignored;
       self->socket_.set_option(tcp::no_delay(true), ignored);
-      self->socket_.non_blocking(true, ignored);  // direct first writes and waited reads
+      self->socket_.non_blocking(true, ignored);  // first writes are direct non-blocking sends
       self->connected_ = true;
       self->startRead();
       self->flush();
@@ -183,30 +182,9 @@ class TcpUpstreamRequest final : public UpstreamRequest,
   }
 
   void startRead() {
-    bool wait_first = drained_;
-    drained_ = false;
     auto self = shared_from_this();
-    if (!wait_first) {
-      socket_.async_read_some(asio::buffer(read_buf_), [self](const error_code& ec, size_t n) {
-        self->onRead(ec, n);
-      });
-      return;
-    }
-    // Nothing to read yet (the socket was emptied in this same handler or proven empty by
-    // takeIdle): wait for readiness instead of a read that would fail with EAGAIN.
-    socket_.async_wait(tcp::socket::wait_read, [self](const error_code& ec) {
-      if (ec) {
-        self->onRead(ec, 0);
-        return;
-      }
-      error_code rec;
-      size_t n = self->socket_.read_some(asio::buffer(self->read_buf_), rec);
-      if (rec == asio::error::would_block || rec == asio::error::try_again) {
-        self->drained_ = true;
-        self->startRead();
-        return;
-      }
-      self->onRead(rec, n);
+    socket_.async_read_some(asio::buffer(read_buf_), [self](const error_code& ec, size_t n) {
+      self->onRead(ec, n);
     });
   }
 
@@ -252,7 +230,6 @@ class TcpUpstreamRequest final : public UpstreamRequest,
       close();
       return;
     }
-    drained_ = n < read_buf_.size();
     startRead();
   }
 
@@ -292,10 +269,9 @@ class TcpUpstreamRequest final : public UpstreamRequest,
   std::string out_;
   std::string write_buf_;
   std::string in_;
-  std::array<char, 16384> read_buf_{};
+  std::array<char, 16384> read_buf_;  // not zeroed: 16 KiB of memset per request otherwise
   bool connected_ = false;
   bool writing_ = false;
-  bool drained_ = false;
   bool chunked_ = false;
   bool request_done_ = false;
   bool response_done_ = false;
