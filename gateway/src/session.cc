@@ -39,6 +39,8 @@ Session::Session(Worker& worker, asio::ip::tcp::socket socket)
     remote_ip_ = remote.address().to_string();
   }
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  // First write attempts are direct non-blocking sends.
+  socket_.non_blocking(true, ec);
   worker_.sessions.insert(this);
   worker_.http_stats.cx_total.fetch_add(1, std::memory_order_relaxed);
   worker_.http_stats.cx_active.fetch_add(1, std::memory_order_relaxed);
@@ -204,61 +206,96 @@ void Session::write(std::string_view bytes) {
   if (closed_) return;
   out_.append(bytes);
   // Coalesce: what the current event produces (head and body) leaves in one send.
-  if (writing_ || flush_posted_) return;
-  flush_posted_ = true;
+  if (writing_) return;
+  post();
+}
+
+// One posted task per event does both the coalesced flush and the end of the stream.
+void Session::post() {
+  if (deferred_posted_) return;
+  deferred_posted_ = true;
   auto self = shared_from_this();
-  asio::post(worker_.io, [self] {
-    self->flush_posted_ = false;
-    self->flush();
-  });
+  asio::post(worker_.io, [self] { self->runDeferred(); });
+}
+
+void Session::runDeferred() {
+  deferred_posted_ = false;
+  flush();
+  if (stream_done_pending_) finishStream();
 }
 
 void Session::flush() {
   if (writing_ || closed_) return;
   if (out_.empty()) {
-    if (close_after_write_) {
+    if (close_after_write_ && !lingering_) {
       error_code ignored;
       socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
       // Let the client read the response before the connection goes (lingering close).
+      lingering_ = true;
       timer_kind_ = TimerKind::None;
+      timer_deadline_ = std::chrono::steady_clock::time_point::max();
+      ++timer_seq_;
+      timer_waiting_ = true;
       timer_.expires_after(std::chrono::milliseconds(1000));
       auto self = shared_from_this();
       timer_.async_wait([self](const error_code&) { self->closeNow(); });
     }
     return;
   }
-  writing_ = true;
   write_buf_.swap(out_);
+  // Send now (one syscall, no completion to dispatch); the asynchronous write takes over only
+  // for what the socket did not accept.
+  error_code ec;
+  size_t n = socket_.write_some(asio::buffer(write_buf_), ec);
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+    write_buf_.clear();
+    writing_ = true;  // nothing more is written
+    auto self = shared_from_this();
+    asio::post(worker_.io, [self] {
+      self->writing_ = false;
+      self->onWriteError();
+    });
+    return;
+  }
+  if (!ec && n == write_buf_.size()) {
+    write_buf_.clear();
+    if (!out_.empty() || close_after_write_) flush();
+    return;
+  }
+  if (ec) n = 0;
+  writing_ = true;
   auto self = shared_from_this();
-  asio::async_write(socket_, asio::buffer(write_buf_), [self](const error_code& ec, size_t) {
+  asio::async_write(socket_, asio::buffer(write_buf_) + n, [self](const error_code& ec, size_t) {
     self->writing_ = false;
     self->write_buf_.clear();
     if (ec) {
-      if (self->stream_ && !self->stream_done_pending_) {
-        self->stream_->downstreamDisconnected();
-        self->finishStream();
-      }
-      self->closeNow();
+      self->onWriteError();
       return;
     }
     self->flush();
   });
 }
 
+void Session::onWriteError() {
+  if (stream_ && !stream_done_pending_) {
+    stream_->downstreamDisconnected();
+    finishStream();
+  }
+  closeNow();
+}
+
 void Session::responseComplete(bool close_connection) {
   if (close_connection) close_after_stream_ = true;
   if (stream_done_pending_) return;
   stream_done_pending_ = true;
-  auto self = shared_from_this();
-  asio::post(worker_.io, [self] { self->finishStream(); });
+  post();
 }
 
 void Session::resetStream() {
   close_after_stream_ = true;
   if (!stream_done_pending_) {
     stream_done_pending_ = true;
-    auto self = shared_from_this();
-    asio::post(worker_.io, [self] { self->finishStream(); });
+    post();
   }
   error_code ignored;
   socket_.set_option(asio::socket_base::linger(true, 0), ignored);
@@ -290,6 +327,7 @@ void Session::closeNow() {
   if (closed_) return;
   closed_ = true;
   timer_kind_ = TimerKind::None;
+  timer_deadline_ = std::chrono::steady_clock::time_point::max();
   timer_.cancel();
   error_code ignored;
   socket_.close(ignored);
@@ -298,24 +336,40 @@ void Session::closeNow() {
 // ------------------------------------------------------------------ timers
 
 void Session::arm(TimerKind kind) {
+  if (lingering_) return;
   timer_kind_ = kind;
   std::chrono::milliseconds d{0};
   switch (kind) {
-    case TimerKind::None: timer_.cancel(); return;
+    case TimerKind::None: break;
     case TimerKind::Idle: d = worker_.config.idle_timeout; break;
     case TimerKind::RequestHeaders: d = worker_.config.request_headers_timeout; break;
     case TimerKind::StreamIdle: d = worker_.config.stream_idle_timeout; break;
   }
   if (d.count() <= 0) {
-    timer_.cancel();
-    return;
+    timer_deadline_ = std::chrono::steady_clock::time_point::max();
+    return;  // a pending wait finds no deadline and stops
   }
-  timer_.expires_after(d);
+  timer_deadline_ = std::chrono::steady_clock::now() + d;
+  if (timer_waiting_ && timer_.expiry() <= timer_deadline_) return;  // re-waits when it fires
+  waitTimer();
+}
+
+void Session::waitTimer() {
+  timer_.expires_at(timer_deadline_);  // cancels a later pending wait (its sequence is stale)
+  timer_waiting_ = true;
+  uint64_t seq = ++timer_seq_;
   auto self = shared_from_this();
-  timer_.async_wait([self, kind](const error_code& ec) {
-    if (ec || self->closed_ || self->timer_kind_ != kind) return;
-    if (self->timer_.expiry() > std::chrono::steady_clock::now()) return;
-    self->onTimer(kind);
+  timer_.async_wait([self, seq](const error_code& ec) {
+    if (seq != self->timer_seq_) return;
+    self->timer_waiting_ = false;
+    if (ec || self->closed_ || self->lingering_) return;
+    if (self->timer_deadline_ == std::chrono::steady_clock::time_point::max()) return;
+    if (std::chrono::steady_clock::now() < self->timer_deadline_) {
+      self->waitTimer();
+      return;
+    }
+    self->timer_deadline_ = std::chrono::steady_clock::time_point::max();
+    self->onTimer(self->timer_kind_);
   });
 }
 

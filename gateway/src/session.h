@@ -6,6 +6,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <array>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -51,15 +53,26 @@ class Session : public std::enable_shared_from_this<Session>, public MessageCall
   void protocolError(DecodeResult result);
   void sendDirect(int status, std::string_view body, bool close);
   void flush();
+  void onWriteError();
+  void runDeferred();
+  void post();
   void arm(TimerKind kind);
+  void waitTimer();
   void onTimer(TimerKind kind);
   void finishStream();
   void closeNow();
 
   Worker& worker_;
   boost::asio::ip::tcp::socket socket_;
+  // Lazy timer: arm() only moves the deadline; the pending wait re-waits when it fires early.
+  // Saves a timerfd_settime per request (the deadline moves at every request).
   boost::asio::steady_timer timer_;
   TimerKind timer_kind_ = TimerKind::None;
+  std::chrono::steady_clock::time_point timer_deadline_ =
+      std::chrono::steady_clock::time_point::max();
+  uint64_t timer_seq_ = 0;
+  bool timer_waiting_ = false;
+  bool lingering_ = false;
   std::unique_ptr<MessageDecoder> decoder_;
   std::unique_ptr<ActiveStream> stream_;
   std::string local_address_;
@@ -71,7 +84,7 @@ class Session : public std::enable_shared_from_this<Session>, public MessageCall
   std::string write_buf_;
   bool reading_ = false;
   bool writing_ = false;
-  bool flush_posted_ = false;
+  bool deferred_posted_ = false;  // one posted task does the pending flush and stream end
   bool close_after_write_ = false;
   bool closed_ = false;
   bool request_complete_ = false;
