@@ -19,6 +19,9 @@ bool isHopByHop(std::string_view name) {
          name == "transfer-encoding" || name == "upgrade" || name == "te";
 }
 
+// Header entries reserved up front (growing the vector one field at a time showed in profiles).
+constexpr size_t kExpectedFields = 16;
+
 template <bool IsRequest>
 class Parser final : public http::basic_parser<IsRequest> {
  public:
@@ -47,10 +50,12 @@ class Parser final : public http::basic_parser<IsRequest> {
     method_ = std::string(method);
     target_ = std::string(target);
     version_ = version;
+    fields_.entries().reserve(kExpectedFields);
   }
   void on_response_impl(int code, boost::beast::string_view, int version, error_code&) override {
     status_ = code;
     version_ = version;
+    fields_.entries().reserve(kExpectedFields);
   }
   void on_field_impl(http::field, boost::beast::string_view name, boost::beast::string_view value,
                      error_code&) override {
@@ -64,6 +69,7 @@ class Parser final : public http::basic_parser<IsRequest> {
   }
   void on_header_impl(error_code& ec) override {
     HeaderMap headers;
+    headers.entries().reserve(fields_.size() + 6);  // pseudo headers and the proxy's additions
     if constexpr (IsRequest) {
       if (fields_.has("transfer-encoding") && !this->chunked()) {
         error_details = "unsupported transfer encoding";
