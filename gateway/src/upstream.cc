@@ -41,12 +41,13 @@ class TcpUpstreamRequest final : public UpstreamRequest,
 
   void start() {
     rq_total_.fetch_add(1, std::memory_order_relaxed);
-    if (cm_.takeIdle(cluster_.name, &socket_)) {
+    if (cm_.takeIdle(cluster_.name, &socket_, &read_buf_)) {
       connected_ = true;
       startRead();
       return;
     }
     cx_total_.fetch_add(1, std::memory_order_relaxed);
+    read_buf_ = std::make_unique<ClusterManager::ReadBuffer>();
     auto self = shared_from_this();
     if (cluster_.connect_timeout.count() > 0) {
       connect_timer_.expires_after(cluster_.connect_timeout);
@@ -183,7 +184,7 @@ class TcpUpstreamRequest final : public UpstreamRequest,
 
   void startRead() {
     auto self = shared_from_this();
-    socket_.async_read_some(asio::buffer(read_buf_), [self](const error_code& ec, size_t n) {
+    socket_.async_read_some(asio::buffer(*read_buf_), [self](const error_code& ec, size_t n) {
       self->onRead(ec, n);
     });
   }
@@ -199,7 +200,7 @@ class TcpUpstreamRequest final : public UpstreamRequest,
       close();
       return;
     }
-    in_.append(read_buf_.data(), n);
+    in_.append(read_buf_->data(), n);
     while (!in_.empty() && !response_done_ && !failed_) {
       size_t consumed = 0;
       DecodeResult r = decoder_->feed(in_, &consumed);
@@ -220,7 +221,7 @@ class TcpUpstreamRequest final : public UpstreamRequest,
       bool reusable = decoder_->keepAlive() && request_done_ && in_.empty() && !writing_;
       if (reusable) {
         closed_ = true;
-        cm_.release(cluster_.name, std::move(socket_));
+        cm_.release(cluster_.name, std::move(socket_), std::move(read_buf_));
       } else {
         close();
       }
@@ -269,7 +270,8 @@ class TcpUpstreamRequest final : public UpstreamRequest,
   std::string out_;
   std::string write_buf_;
   std::string in_;
-  std::array<char, 16384> read_buf_;  // not zeroed: 16 KiB of memset per request otherwise
+  // Not zeroed, and reused with the pooled connection (see ClusterManager::ReadBuffer).
+  std::unique_ptr<ClusterManager::ReadBuffer> read_buf_;
   bool connected_ = false;
   bool writing_ = false;
   bool chunked_ = false;
@@ -394,24 +396,28 @@ const ClusterManager::ClusterCounters& ClusterManager::counters(const ClusterCon
   return counters_.emplace(cluster.name, std::move(c)).first->second;
 }
 
-void ClusterManager::release(const std::string& cluster, tcp::socket socket) {
+void ClusterManager::release(const std::string& cluster, tcp::socket socket,
+                             std::unique_ptr<ReadBuffer> buffer) {
   const ClusterConfig* c = this->cluster(cluster);
   auto& pool = idle_[cluster];
   if (c == nullptr || pool.size() >= c->max_idle_connections) return;
-  pool.push_back(std::move(socket));
+  pool.push_back(IdleConnection{std::move(socket), std::move(buffer)});
 }
 
-bool ClusterManager::takeIdle(const std::string& cluster, tcp::socket* socket) {
+bool ClusterManager::takeIdle(const std::string& cluster, tcp::socket* socket,
+                              std::unique_ptr<ReadBuffer>* buffer) {
   auto it = idle_.find(cluster);
   if (it == idle_.end()) return false;
   auto& pool = it->second;
   while (!pool.empty()) {
-    tcp::socket s = std::move(pool.back());
+    tcp::socket s = std::move(pool.back().socket);
+    std::unique_ptr<ReadBuffer> b = std::move(pool.back().buffer);
     pool.pop_back();
     char probe;
     ssize_t n = ::recv(s.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       *socket = std::move(s);
+      *buffer = b ? std::move(b) : std::make_unique<ReadBuffer>();
       return true;
     }
     error_code ignored;
@@ -422,9 +428,9 @@ bool ClusterManager::takeIdle(const std::string& cluster, tcp::socket* socket) {
 
 void ClusterManager::closeIdle() {
   for (auto& [name, pool] : idle_) {
-    for (auto& s : pool) {
+    for (auto& idle : pool) {
       error_code ignored;
-      s.close(ignored);
+      idle.socket.close(ignored);
     }
     pool.clear();
   }
