@@ -28,6 +28,22 @@ constexpr const char* kRunUsage =
     "  --root-id ID  --vm-id ID   root id / VM id of the last --plugin\n"
     "  --fail-strategy S          FAIL_CLOSE (default), FAIL_OPEN or FAIL_RELOAD for the last\n"
     "                             --plugin (or for every plugin when given before any)\n"
+    "  --sha256 HEX               expected sha256 of the last --plugin (Istio's WasmPlugin\n"
+    "                             sha256): for oci:// the image's MANIFEST digest, for a file\n"
+    "                             the file's sha256; a mismatch refuses to start (exit 1)\n"
+    "  --pull-policy P            IfNotPresent or Always (Istio imagePullPolicy) for the last\n"
+    "                             --plugin (or every plugin when given before any). Default:\n"
+    "                             IfNotPresent, but Always for a `latest` or missing tag unless\n"
+    "                             a @sha256: digest or --sha256 pins the image\n"
+    "  --cache-dir DIR            oci:// module cache, keyed by manifest digest (default:\n"
+    "                             $MESHWASM_CACHE_DIR, else $XDG_CACHE_HOME/meshwasm/oci, else\n"
+    "                             ~/.cache/meshwasm/oci)\n"
+    "  --registry-username U  --registry-password P\n"
+    "                             registry credentials (basic, or for a bearer token); default\n"
+    "                             MESHWASM_REGISTRY_USERNAME / MESHWASM_REGISTRY_PASSWORD,\n"
+    "                             else anonymous\n"
+    "  --insecure                 allow plain http to a non-loopback registry (loopback\n"
+    "                             registries always use http)\n"
     "  -c, --file FILE.yaml       gateway configuration file (plugins, clusters, limits)\n"
     "  --listen HOST:PORT         default 127.0.0.1:8080 (port 0: any free port)\n"
     "  --admin HOST:PORT          admin listener, default 127.0.0.1:15000\n"
@@ -66,6 +82,9 @@ int runCommand(int argc, char** argv) {
   // Per-plugin flags given before any --plugin apply to every plugin.
   gateway::PluginSpec defaults;
   bool have_defaults = false;
+  // Registry access for every oci:// plugin (flags override the YAML file).
+  std::string cache_dir, registry_username, registry_password, global_pull_policy;
+  bool insecure = false;
   auto usageError = [](const std::string& message) {
     std::fprintf(stderr, "meshwasm run: %s\n(see meshwasm run --help)\n", message.c_str());
     return 2;
@@ -82,6 +101,10 @@ int runCommand(int argc, char** argv) {
     }
     if (arg == "--no-access-log") {
       config.access_log = false;
+      continue;
+    }
+    if (arg == "--insecure") {
+      insecure = true;
       continue;
     }
     std::string value;
@@ -139,6 +162,28 @@ int runCommand(int argc, char** argv) {
         global_fail_strategy = value;
         defaults.fail_strategy = value;
       }
+    } else if (name == "--sha256") {
+      if (!last) return usageError("--sha256 applies to the last --plugin: give it after one");
+      auto hex = gateway::normalizePluginSha256(value);
+      if (!hex) return usageError("--sha256: " + hex.message());
+      last->sha256 = *hex;
+    } else if (name == "--pull-policy") {
+      if (Status s = gateway::checkImagePullPolicy(value); !s) {
+        return usageError("--pull-policy: " + s.message());
+      }
+      if (last) {
+        last->image_pull_policy = value;
+      } else {
+        global_pull_policy = value;
+        defaults.image_pull_policy = value;
+      }
+    } else if (name == "--cache-dir") {
+      if (value.empty()) return usageError("--cache-dir: expected a directory");
+      cache_dir = value;
+    } else if (name == "--registry-username") {
+      registry_username = value;
+    } else if (name == "--registry-password") {
+      registry_password = value;
     } else if (name == "--listen") {
       if (Status s = gateway::parseHostPort(value, &config.listen_host, &config.listen_port); !s) {
         return usageError("--listen: " + s.message());
@@ -164,6 +209,17 @@ int runCommand(int argc, char** argv) {
   }
   if (!global_fail_strategy.empty()) {
     for (size_t i = 0; i < yaml_plugins; ++i) config.plugins[i].fail_strategy = global_fail_strategy;
+  }
+  if (!global_pull_policy.empty()) {
+    for (size_t i = 0; i < yaml_plugins; ++i) {
+      config.plugins[i].image_pull_policy = global_pull_policy;
+    }
+  }
+  for (auto& p : config.plugins) {
+    if (!cache_dir.empty()) p.cache_dir = cache_dir;
+    if (!registry_username.empty()) p.registry_username = registry_username;
+    if (!registry_password.empty()) p.registry_password = registry_password;
+    p.insecure |= insecure;
   }
   if (have_defaults && config.plugins.size() == yaml_plugins) {
     return usageError("--config/--plugin-name/--root-id/--vm-id need a --plugin");

@@ -54,6 +54,26 @@ Status applyUpstreamFlag(std::string_view value, GatewayConfig* config) {
   return Status::ok();
 }
 
+StatusOr<std::string> normalizePluginSha256(std::string_view text) {
+  std::string_view hex = text;
+  if (hex.starts_with("sha256:")) hex.remove_prefix(7);
+  std::string out;
+  for (char c : hex) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) break;
+    out += c;
+  }
+  if (out.size() != 64 || hex.size() != 64) {
+    return Status::error("expected 64 hex characters (a sha256), got '" + std::string(text) + "'");
+  }
+  return out;
+}
+
+Status checkImagePullPolicy(std::string_view text) {
+  if (text == "IfNotPresent" || text == "Always") return Status::ok();
+  return Status::error("expected IfNotPresent or Always, got '" + std::string(text) + "'");
+}
+
 namespace {
 
 class YamlReader {
@@ -185,7 +205,8 @@ Status readCluster(YamlReader& r, const YAML::Node& node, const std::string& fie
 Status readPlugin(YamlReader& r, const YAML::Node& node, const std::string& field, PluginSpec* p) {
   MESHWASM_TRY(r.unknownKeys(node, field,
                              {"name", "url", "path", "root_id", "vm_id", "configuration",
-                              "vm_configuration", "fail_strategy", "engine", "env"}));
+                              "vm_configuration", "fail_strategy", "engine", "env", "sha256",
+                              "image_pull_policy", "cache_dir", "insecure"}));
   if (node["name"]) MESHWASM_TRY(r.str(node["name"], field + ".name", &p->name));
   const YAML::Node src = node["url"] ? node["url"] : node["path"];
   if (!src) return r.error(node, field + ".url", "required (a .wasm path or oci://...)");
@@ -209,6 +230,26 @@ Status readPlugin(YamlReader& r, const YAML::Node& node, const std::string& fiel
     }
   }
   if (node["engine"]) MESHWASM_TRY(r.str(node["engine"], field + ".engine", &p->engine));
+  if (node["sha256"]) {
+    std::string text;
+    MESHWASM_TRY(r.str(node["sha256"], field + ".sha256", &text));
+    auto hex = normalizePluginSha256(text);
+    if (!hex) return r.error(node["sha256"], field + ".sha256", hex.message());
+    p->sha256 = *hex;
+  }
+  if (node["image_pull_policy"]) {
+    const YAML::Node policy = node["image_pull_policy"];
+    MESHWASM_TRY(r.str(policy, field + ".image_pull_policy", &p->image_pull_policy));
+    if (Status s = checkImagePullPolicy(p->image_pull_policy); !s) {
+      return r.error(policy, field + ".image_pull_policy", s.message());
+    }
+  }
+  if (node["cache_dir"]) {
+    MESHWASM_TRY(r.str(node["cache_dir"], field + ".cache_dir", &p->cache_dir));
+  }
+  if (node["insecure"]) {
+    MESHWASM_TRY(r.boolean(node["insecure"], field + ".insecure", &p->insecure));
+  }
   if (node["env"]) {
     const YAML::Node env = node["env"];
     if (!env.IsMap()) return r.error(env, field + ".env", "expected a mapping of names to values");

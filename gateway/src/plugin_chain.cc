@@ -29,11 +29,29 @@ class MainEmbedder final : public host::Embedder {
   }
 };
 
+// The module's bytes: a local file (checked against spec.sha256 when set), or an oci:// image
+// fetched like Istio's agent (spec.sha256 is then the manifest digest; cache, pull policy).
 StatusOr<std::string> readModule(const PluginSpec& spec, std::string* resolved_path) {
   std::string path = spec.source;
-  if (path.starts_with("oci://")) {
+  bool from_registry = path.starts_with("oci://");
+  if (from_registry) {
     oci::FetchOptions options;
     options.url = spec.source;
+    options.expectedSha256 = spec.sha256;
+    options.cacheDir = spec.cache_dir;
+    if (!spec.image_pull_policy.empty()) {
+      auto policy = oci::parsePullPolicy(spec.image_pull_policy);
+      if (!policy) return policy.status();
+      options.pullPolicy = *policy;
+    }
+    options.registry.credentials = oci::credentialsFromEnvironment();
+    if (!spec.registry_username.empty()) {
+      options.registry.credentials.username = spec.registry_username;
+    }
+    if (!spec.registry_password.empty()) {
+      options.registry.credentials.password = spec.registry_password;
+    }
+    options.registry.insecure = spec.insecure;
     auto fetched = oci::fetchPlugin(options);
     if (!fetched) return Status::error("pull failed: " + fetched.message());
     path = fetched->path;
@@ -45,7 +63,15 @@ StatusOr<std::string> readModule(const PluginSpec& spec, std::string* resolved_p
   if (!in) return Status::error("cannot read " + path);
   std::stringstream ss;
   ss << in.rdbuf();
-  return ss.str();
+  std::string bytes = ss.str();
+  if (!from_registry && !spec.sha256.empty()) {
+    std::string actual = oci::sha256Hex(bytes);
+    if (actual != spec.sha256) {
+      return Status::error("module sha256 " + actual + " does not match the expected sha256 " +
+                           spec.sha256);
+    }
+  }
+  return bytes;
 }
 
 StatusOr<host::FailStrategy> failStrategy(const std::string& name) {

@@ -22,3 +22,8 @@ if(TARGET meshwasm::oci)
     LIBRARIES meshwasm_oci_e2e_support LABELS e2e)
   add_dependencies(oci_run_test meshwasm)
 endif()
+if(TARGET meshwasm::oci)
+  meshwasm_add_test(oci_run_options_test SOURCES "${CMAKE_CURRENT_LIST_DIR}/oci_run_options_test.cc"
+    LIBRARIES meshwasm_oci_e2e_support LABELS e2e)
+  add_dependencies(oci_run_options_test meshwasm)
+endif()

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,7 +37,21 @@ struct PluginSpec {
   std::string fail_strategy = "FAIL_CLOSE";  // FAIL_CLOSE | FAIL_OPEN | FAIL_RELOAD
   std::string engine;  // empty: GatewayConfig::engine
   std::vector<std::pair<std::string, std::string>> environment_variables;
+  // Where the module comes from, as Istio's WasmPlugin and its agent's image fetcher:
+  std::string sha256;  // 64 lowercase hex, optional: for oci:// the MANIFEST digest, for a
+                       // file the file's sha256; a mismatch refuses to load the plugin
+  std::string image_pull_policy;  // "", IfNotPresent or Always ("": IfNotPresent, but Always
+                                  // for a `latest` or missing tag not pinned by a digest/sha256)
+  std::string cache_dir;          // oci:// module cache; empty: oci::defaultCacheDir()
+  bool insecure = false;          // allow plain http to a non-loopback registry
+  std::string registry_username;  // empty: MESHWASM_REGISTRY_USERNAME
+  std::string registry_password;  // empty: MESHWASM_REGISTRY_PASSWORD
 };
+
+// "sha256:HEX" or HEX (any case) -> 64 lowercase hex; an error for anything else.
+StatusOr<std::string> normalizePluginSha256(std::string_view text);
+// "IfNotPresent" or "Always"; an error naming the accepted values otherwise.
+Status checkImagePullPolicy(std::string_view text);
 
 struct GatewayConfig {
   std::string listen_host = "127.0.0.1";
