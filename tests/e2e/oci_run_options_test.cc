@@ -52,19 +52,27 @@ class OciRunOptions : public ::testing::Test {
     return "oci://" + registry_->host() + "/plugins/header-auth:" + tag;
   }
 
-  std::vector<std::string> runArgs(const std::vector<std::string>& extra) {
+  // `raw`: `extra` is the command up to and including "run" (e.g. behind `env K=V`).
+  std::vector<std::string> runArgs(const std::vector<std::string>& extra, bool raw = false) {
     listen_ = "127.0.0.1:" + std::to_string(freeLoopbackPort());
     admin_ = "127.0.0.1:" + std::to_string(freeLoopbackPort());
-    std::vector<std::string> argv = {meshwasmBinary(), "run", "--listen", listen_, "--admin",
-                                     admin_, "--workers", "1", "--no-access-log"};
+    std::vector<std::string> options = {"--listen", listen_, "--admin", admin_, "--workers", "1",
+                                        "--no-access-log"};
+    if (raw) {
+      std::vector<std::string> argv = extra;
+      argv.insert(argv.end(), options.begin(), options.end());
+      return argv;
+    }
+    std::vector<std::string> argv = {meshwasmBinary(), "run"};
+    argv.insert(argv.end(), options.begin(), options.end());
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
 
   // Starts meshwasm run with `extra` arguments and checks the tutorial's deny path is served.
-  void expectServes(const std::vector<std::string>& extra) {
+  void expectServes(const std::vector<std::string>& extra, bool raw = false) {
     std::string log = work_.path() + "/gateway-" + std::to_string(++starts_) + ".log";
-    Background gateway(runArgs(extra), log);
+    Background gateway(runArgs(extra, raw), log);
     bool ready = false;
     for (int i = 0; i < 300 && !ready; ++i) {
       ready = curl({"http://" + admin_ + "/ready"}).out.ends_with("\n200");
@@ -216,6 +224,29 @@ TEST_F(OciRunOptions, YamlPluginEntriesTakeSha256AndImagePullPolicy) {
   EXPECT_NE(mismatch.err.find("does not match the expected sha256 " + std::string(64, 'a')),
             std::string::npos)
       << mismatch.err;
+}
+
+TEST_F(OciRunOptions, RegistryCredentialsComeFromFlagsOrTheEnvironment) {
+  ASSERT_FALSE(push("v1").empty());
+  AuthProxy basic(registry_->host(), "basic", work_.path());
+  ASSERT_TRUE(basic.ready());
+  std::string viaBasic = "oci://" + basic.host() + "/plugins/header-auth:v1";
+  CommandResult anonymous = refuse({"--plugin", viaBasic, "--cache-dir", cache_});
+  EXPECT_EQ(anonymous.exitCode, 1);
+  EXPECT_NE(anonymous.err.find("pull failed: registry " + basic.host() +
+                               " requires Basic authentication"),
+            std::string::npos)
+      << anonymous.err;
+  expectServes({"--plugin", viaBasic, "--cache-dir", cache_, "--registry-username", "alice",
+                "--registry-password", "s3cret"});
+
+  AuthProxy bearer(registry_->host(), "bearer", work_.path());
+  ASSERT_TRUE(bearer.ready());
+  std::string viaBearer = "oci://" + bearer.host() + "/plugins/header-auth:v1";
+  expectServes({"env", "MESHWASM_REGISTRY_USERNAME=alice", "MESHWASM_REGISTRY_PASSWORD=s3cret",
+                meshwasmBinary(), "run", "--plugin", viaBearer, "--pull-policy", "Always",
+                "--cache-dir", cache_},
+               /*raw=*/true);
 }
 
 }  // namespace
