@@ -7,7 +7,10 @@
 # Environment: DURATION (s, default 10), CONNECTIONS (default 32), THREADS (wrk, default 2),
 #              WORKERS (gateway workers = nginx worker_processes, default 2), ENGINE (aot;
 #              interp works too), LOG_LEVEL (plugin log level, default warning as in Istio
-#              sidecars: header_auth logs one or two info lines per request, nginx logs nothing).
+#              sidecars: header_auth logs one or two info lines per request, nginx logs nothing),
+#              RUNS (rounds, default 1; each round measures every server once per path, in turn),
+#              BASELINE (a second build dir, e.g. one built from an older commit: its meshwasm
+#              runs too, in the same rounds, so before/after share the same conditions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -18,9 +21,11 @@ threads=${THREADS:-2}
 workers=${WORKERS:-2}
 engine=${ENGINE:-aot}
 log_level=${LOG_LEVEL:-warning}
+runs=${RUNS:-1}
+baseline=${BASELINE:-}
 meshwasm=$build/bin/meshwasm
 plugin=$wasm_dir/header_auth.wasm
-for f in "$meshwasm" "$plugin"; do
+for f in "$meshwasm" "$plugin" ${baseline:+"$baseline/bin/meshwasm"}; do
   [ -e "$f" ] || { echo "missing $f (build first)" >&2; exit 1; }
 done
 command -v wrk >/dev/null || { echo "wrk is not installed (scripts/install-deps)" >&2; exit 1; }
@@ -42,6 +47,8 @@ upstream_port=$(free_port)
 nginx_port=$(free_port)
 gateway_port=$(free_port)
 admin_port=$(free_port)
+base_port=$(free_port)
+base_admin_port=$(free_port)
 
 # httpbin's teapot, served by the upstream with status 418.
 printf '\n    -=[ teapot ]=-\n\n       _...._\n     .'"'"'  _ _ `.\n    | ."` ^ `". _,\n    \\_;`"---"`|//\n      |       ;/\n      \\_     _/\n        `"""`\n' >"$tmp/teapot.txt"
@@ -97,9 +104,17 @@ pids+=($!)
   --upstream "http://127.0.0.1:$upstream_port" --listen "127.0.0.1:$gateway_port" \
   --admin "127.0.0.1:$admin_port" 2>"$tmp/gateway.stderr" &
 pids+=($!)
+if [ -n "$baseline" ]; then
+  "$baseline/bin/meshwasm" run --plugin "$plugin" --engine "$engine" --workers "$workers" \
+    --no-access-log --log-level "$log_level" \
+    --upstream "http://127.0.0.1:$upstream_port" --listen "127.0.0.1:$base_port" \
+    --admin "127.0.0.1:$base_admin_port" 2>"$tmp/baseline.stderr" &
+  pids+=($!)
+fi
 
 for i in $(seq 1 100); do
-  if curl -s -o /dev/null "127.0.0.1:$nginx_port/" && curl -s -o /dev/null "127.0.0.1:$admin_port/ready"; then
+  if curl -s -o /dev/null "127.0.0.1:$nginx_port/" && curl -s -o /dev/null "127.0.0.1:$admin_port/ready" &&
+    { [ -z "$baseline" ] || curl -s -o /dev/null "127.0.0.1:$base_admin_port/ready"; }; then
     break
   fi
   sleep 0.1
@@ -114,6 +129,10 @@ check nginx-deny "127.0.0.1:$nginx_port/status/418" 403
 check nginx-allow "127.0.0.1:$nginx_port/status/418" 418 "allow: true"
 check gateway-deny "127.0.0.1:$gateway_port/status/418" 403
 check gateway-allow "127.0.0.1:$gateway_port/status/418" 418 "allow: true"
+if [ -n "$baseline" ]; then
+  check baseline-deny "127.0.0.1:$base_port/status/418" 403
+  check baseline-allow "127.0.0.1:$base_port/status/418" 418 "allow: true"
+fi
 
 run_wrk() {  # port [header] -> "rps p99_ms"
   local out args=()
@@ -128,18 +147,33 @@ run_wrk() {  # port [header] -> "rps p99_ms"
 }
 
 echo "wrk -t$threads -c$connections -d${duration}s, $workers workers each, engine $engine," \
-  "plugin log level $log_level, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg)"
-printf '%-8s %-10s %12s %10s\n' path server req/s p99_ms
-declare -A R
-for path in deny allow; do
-  header=""
-  [ "$path" = allow ] && header="allow: true"
-  read -r n_rps n_p99 < <(run_wrk "$nginx_port" "$header")
-  read -r g_rps g_p99 < <(run_wrk "$gateway_port" "$header")
-  printf '%-8s %-10s %12s %10s\n' "$path" nginx "$n_rps" "$n_p99" "$path" meshwasm "$g_rps" "$g_p99"
-  R[$path]="$(awk -v g="$g_rps" -v n="$n_rps" -v gp="$g_p99" -v np="$n_p99" \
-    'BEGIN {printf "req/s ratio %.2f, p99 ratio %.2f", g/n, gp/np}')"
+  "plugin log level $log_level, $(nproc) cores, $runs round(s)"
+printf '%-6s %-8s %-10s %12s %10s %8s %9s %s\n' round path server req/s p99_ms ratio p99_ratio load
+servers=(nginx meshwasm)
+[ -n "$baseline" ] && servers+=(baseline)
+declare -A port=([nginx]=$nginx_port [meshwasm]=$gateway_port [baseline]=$base_port)
+declare -A sum
+for round in $(seq 1 "$runs"); do
+  for path in deny allow; do
+    header=""
+    [ "$path" = allow ] && header="allow: true"
+    declare -A rps=() p99=()
+    for server in "${servers[@]}"; do
+      load=$(cut -d' ' -f1 /proc/loadavg)
+      read -r rps[$server] p99[$server] < <(run_wrk "${port[$server]}" "$header")
+      ratio=$(awk -v g="${rps[$server]}" -v n="${rps[nginx]}" 'BEGIN {printf "%.2f", g/n}')
+      p99ratio=$(awk -v g="${p99[$server]}" -v n="${p99[nginx]}" 'BEGIN {printf "%.2f", g/n}')
+      printf '%-6s %-8s %-10s %12s %10s %8s %9s %s\n' "$round" "$path" "$server" \
+        "${rps[$server]}" "${p99[$server]}" "$ratio" "$p99ratio" "$load"
+      sum[$path.$server]=$(awk -v a="${sum[$path.$server]:-0}" -v r="$ratio" 'BEGIN {print a + r}')
+    done
+  done
 done
 for path in deny allow; do
-  echo "$path: meshwasm/nginx ${R[$path]} (req/s >= 1 and p99 <= 1 is the goal)"
+  for server in "${servers[@]}"; do
+    [ "$server" = nginx ] && continue
+    echo "$path: $server/nginx mean req/s ratio over $runs round(s):" \
+      "$(awk -v s="${sum[$path.$server]}" -v n="$runs" 'BEGIN {printf "%.2f", s/n}')" \
+      "(goal: >= 1, and p99 ratio <= 1)"
+  done
 done
