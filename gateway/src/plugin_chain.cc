@@ -247,10 +247,12 @@ StatusOr<std::unique_ptr<PluginChain>> loadPluginChain(const GatewayConfig& conf
     auto plugin = host::Plugin::load(shared_engine, *bytes, pc);
     if (!plugin) return fail(plugin.message());
     // The canary: start and configure once before any worker does (Envoy refuses a plugin
-    // whose proxy_on_vm_start / proxy_on_configure fails).
+    // whose proxy_on_vm_start / proxy_on_configure fails). Envoy destroys it without
+    // proxy_on_done / proxy_on_delete, hence abandon().
     {
       auto canary = host::PluginVm::create(*plugin, shared, &canary_embedder);
       if (!canary) return fail(canary.message());
+      (*canary)->abandon();
     }
     LoadedPlugin lp;
     lp.spec = spec;
