@@ -113,7 +113,8 @@ if [ -n "$baseline" ]; then
 fi
 
 for i in $(seq 1 100); do
-  if curl -s -o /dev/null "127.0.0.1:$nginx_port/" && curl -s -o /dev/null "127.0.0.1:$admin_port/ready" &&
+  if curl -s -o /dev/null "127.0.0.1:$nginx_port/" &&
+    curl -s -o /dev/null "127.0.0.1:$admin_port/ready" &&
     { [ -z "$baseline" ] || curl -s -o /dev/null "127.0.0.1:$base_admin_port/ready"; }; then
     break
   fi
