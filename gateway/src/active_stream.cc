@@ -161,6 +161,13 @@ void ActiveStream::onUpstreamHeaders(HeaderMap headers, bool end_stream) {
   fm_->encodeHeaders(std::move(headers), end_stream);
 }
 
+void ActiveStream::enterEvent() { session_.enterEvent(); }
+
+void ActiveStream::leaveEvent() {
+  Session& session = session_;
+  session.leaveEvent();  // may end this stream: nothing of this object is used after it
+}
+
 void ActiveStream::onUpstreamData(std::string_view data, bool end_stream) {
   fm_->encodeData(data, end_stream);
 }
@@ -221,7 +228,8 @@ void ActiveStream::respondHeaders(HeaderMap& headers, bool end_stream) {
     close = true;
   }
   w.http_stats.countResponse(status);
-  session_.write(encodeResponseHead(headers, chunked_, close));
+  appendResponseHead(session_.outputBuffer(), headers, chunked_, close);
+  session_.write({});
   if (end_stream || head_request_) complete();
 }
 

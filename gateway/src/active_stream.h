@@ -42,6 +42,8 @@ class ActiveStream final : public FilterChainSink, public UpstreamCallbacks {
   void onUpstreamData(std::string_view data, bool end_stream) override;
   void onUpstreamTrailers(HeaderMap trailers) override;
   void onUpstreamFailure(UpstreamFailure failure, bool headers_received) override;
+  void enterEvent() override;
+  void leaveEvent() override;
 
  private:
   void complete();

@@ -3,6 +3,8 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include <charconv>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -41,6 +43,13 @@ class Parser final : public http::basic_parser<IsRequest> {
 
   std::string error_details;
   int version() const { return version_; }
+  // The field list's storage moves from one message's parser to the next (no allocation per
+  // message once it has grown).
+  HeaderMap takeFieldStorage() {
+    fields_.entries().clear();
+    return std::move(fields_);
+  }
+  void giveFieldStorage(HeaderMap storage) { fields_ = std::move(storage); }
   bool headers_done = false;
   bool head_response = false;
 
@@ -122,7 +131,7 @@ class Parser final : public http::basic_parser<IsRequest> {
       if (named) continue;
       headers.entries().emplace_back(std::move(k), std::move(v));
     }
-    fields_ = HeaderMap();
+    fields_.entries().clear();  // moved-from entries; the capacity is kept for the next message
     headers_done = true;
     headers_eos_ = this->is_done();
     cb_.onHeaders(std::move(headers), headers_eos_);
@@ -190,7 +199,11 @@ class Decoder final : public MessageDecoder {
   bool started() const override { return parser_->got_some(); }
   void reset() override {
     bool head = parser_ && parser_->head_response;
-    parser_ = std::make_unique<Parser<IsRequest>>(cb_, limits_);
+    HeaderMap storage;
+    if (parser_) storage = parser_->takeFieldStorage();
+    parser_.reset();
+    parser_.emplace(cb_, limits_);  // in place: no allocation per message
+    parser_->giveFieldStorage(std::move(storage));
     setHeadResponse(head);
   }
   void setHeadResponse(bool head) override {
@@ -211,7 +224,7 @@ class Decoder final : public MessageDecoder {
   }
   MessageCallbacks& cb_;
   DecoderLimits limits_;
-  std::unique_ptr<Parser<IsRequest>> parser_;
+  std::optional<Parser<IsRequest>> parser_;
   std::string details_;
 };
 
@@ -275,12 +288,23 @@ std::string_view reasonPhrase(int status) {
 }
 
 std::string encodeResponseHead(const HeaderMap& headers, bool chunked, bool close) {
-  int status = 200;
-  if (auto s = headers.get(":status")) status = std::atoi(std::string(*s).c_str());
   std::string out;
   out.reserve(256);
+  appendResponseHead(out, headers, chunked, close);
+  return out;
+}
+
+void appendResponseHead(std::string& out, const HeaderMap& headers, bool chunked, bool close) {
+  int status = 200;
+  if (auto s = headers.get(":status")) {
+    char text[16] = {};  // atoi on a bounded copy (no allocation)
+    s->copy(text, sizeof(text) - 1);
+    status = std::atoi(text);
+  }
+  char digits[16];
+  auto [digits_end, digits_ec] = std::to_chars(digits, digits + sizeof(digits), status);
   out.append("HTTP/1.1 ");
-  out.append(std::to_string(status));
+  out.append(digits, digits_end);
   out.push_back(' ');
   out.append(reasonPhrase(status));
   out.append("\r\n");
@@ -288,7 +312,6 @@ std::string encodeResponseHead(const HeaderMap& headers, bool chunked, bool clos
   if (chunked) out.append("transfer-encoding: chunked\r\n");
   if (close) out.append("connection: close\r\n");
   out.append("\r\n");
-  return out;
 }
 
 std::string encodeRequestHead(const HeaderMap& headers, bool chunked) {

@@ -60,6 +60,8 @@ class MessageDecoder {
 // "HTTP/1.1 418 I'm a teapot\r\n" + headers (pseudo headers skipped) + framing + "\r\n".
 // framing: content-length kept as given; `chunked` adds transfer-encoding: chunked.
 std::string encodeResponseHead(const HeaderMap& headers, bool chunked, bool close);
+// The same, appended to `out`.
+void appendResponseHead(std::string& out, const HeaderMap& headers, bool chunked, bool close);
 // "GET /path HTTP/1.1\r\nhost: ...\r\n" ...
 std::string encodeRequestHead(const HeaderMap& headers, bool chunked);
 void appendChunk(std::string& out, std::string_view data);

@@ -100,7 +100,10 @@ void Session::onRead(const error_code& ec, size_t n) {
   }
   in_.append(read_buf_.data(), n);
   if (stream_ && !request_complete_) arm(TimerKind::StreamIdle);
-  parse();
+  {
+    EventScope scope(*this);
+    parse();
+  }
   startRead();
 }
 
@@ -202,11 +205,42 @@ void Session::sendDirect(int status, std::string_view body, bool close) {
 
 // ------------------------------------------------------------------ writing
 
+Session::EventScope::EventScope(Session& session) : session_(session.shared_from_this()) {
+  ++session_->event_depth_;
+}
+
+Session::EventScope::~EventScope() {
+  if (--session_->event_depth_ == 0) session_->endEvent();
+}
+
+void Session::enterEvent() {
+  if (event_depth_++ == 0) event_keep_alive_ = shared_from_this();
+}
+
+void Session::leaveEvent() {
+  if (--event_depth_ > 0) return;
+  std::shared_ptr<Session> keep = std::move(event_keep_alive_);
+  endEvent();
+}
+
+// The outermost event scope closed: send what the event produced and end the stream if it
+// completed. Ending a stream may start (and even complete) the next pipelined request, whose
+// output belongs to this event too.
+void Session::endEvent() {
+  ++event_depth_;
+  for (;;) {
+    flush();
+    if (!stream_done_pending_ || deferred_posted_) break;
+    finishStream();
+  }
+  --event_depth_;
+}
+
 void Session::write(std::string_view bytes) {
   if (closed_) return;
   out_.append(bytes);
   // Coalesce: what the current event produces (head and body) leaves in one send.
-  if (writing_) return;
+  if (writing_ || event_depth_ > 0) return;
   post();
 }
 
@@ -288,14 +322,14 @@ void Session::responseComplete(bool close_connection) {
   if (close_connection) close_after_stream_ = true;
   if (stream_done_pending_) return;
   stream_done_pending_ = true;
-  post();
+  if (event_depth_ == 0) post();
 }
 
 void Session::resetStream() {
   close_after_stream_ = true;
   if (!stream_done_pending_) {
     stream_done_pending_ = true;
-    post();
+    if (event_depth_ == 0) post();
   }
   error_code ignored;
   socket_.set_option(asio::socket_base::linger(true, 0), ignored);

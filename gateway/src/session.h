@@ -28,8 +28,28 @@ class Session : public std::enable_shared_from_this<Session>, public MessageCall
   // Ends the current stream as a reset and closes the connection now.
   void abort();
 
+  // Brackets the handling of one event (bytes read, an upstream response event): writes and
+  // the end of the stream made inside are carried out when the outermost scope closes, in one
+  // send and without a posted task. Outside any scope they are posted.
+  class EventScope {
+   public:
+    explicit EventScope(Session& session);
+    ~EventScope();
+    EventScope(const EventScope&) = delete;
+    EventScope& operator=(const EventScope&) = delete;
+
+   private:
+    std::shared_ptr<Session> session_;
+  };
+
+  // The same bracket for events that arrive through the active stream (upstream responses).
+  void enterEvent();
+  void leaveEvent();
+
   // From the active stream.
   void write(std::string_view bytes);
+  // Appends bytes for the next write (call write({}) or end an event scope to send them).
+  std::string& outputBuffer() { return out_; }
   void responseComplete(bool close_connection);
   void resetStream();
   Worker& worker() { return worker_; }
@@ -56,6 +76,7 @@ class Session : public std::enable_shared_from_this<Session>, public MessageCall
   void onWriteError();
   void runDeferred();
   void post();
+  void endEvent();
   void arm(TimerKind kind);
   void waitTimer();
   void onTimer(TimerKind kind);
@@ -82,6 +103,8 @@ class Session : public std::enable_shared_from_this<Session>, public MessageCall
   std::string in_;
   std::string out_;
   std::string write_buf_;
+  int event_depth_ = 0;
+  std::shared_ptr<Session> event_keep_alive_;  // held by enterEvent() until leaveEvent()
   bool reading_ = false;
   bool writing_ = false;
   bool deferred_posted_ = false;  // one posted task does the pending flush and stream end

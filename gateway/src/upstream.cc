@@ -189,8 +189,25 @@ class TcpUpstreamRequest final : public UpstreamRequest,
     });
   }
 
+  // Brackets one read event for the receiver (see UpstreamCallbacks::enterEvent).
+  class EventGuard {
+   public:
+    explicit EventGuard(UpstreamCallbacks* cb) : cb_(cb) {
+      if (cb_) cb_->enterEvent();
+    }
+    ~EventGuard() {
+      if (cb_) cb_->leaveEvent();
+    }
+    EventGuard(const EventGuard&) = delete;
+    EventGuard& operator=(const EventGuard&) = delete;
+
+   private:
+    UpstreamCallbacks* cb_;
+  };
+
   void onRead(const error_code& ec, size_t n) {
     if (closed_ || failed_) return;
+    EventGuard event(cb_);
     if (ec) {
       if (ec == asio::error::eof && decoder_->started() && !response_done_ && decoder_->feedEof()) {
         close();

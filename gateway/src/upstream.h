@@ -34,6 +34,11 @@ class UpstreamCallbacks {
   virtual void onUpstreamTrailers(HeaderMap trailers) = 0;
   // Called at most once, and never after the response completed.
   virtual void onUpstreamFailure(UpstreamFailure failure, bool headers_received) = 0;
+  // Bracket the callbacks made for one network event of the upstream connection, so the
+  // receiver can batch what they produce. leaveEvent() is the last call of the event, and the
+  // receiver may be gone after it.
+  virtual void enterEvent() {}
+  virtual void leaveEvent() {}
 };
 
 // One request to a cluster. Callbacks arrive asynchronously on the worker's thread; after
