@@ -49,8 +49,8 @@ const std::string& httpDate() {
   return cached;
 }
 
-std::vector<std::unique_ptr<StreamFilter>> makeFilters(Worker& worker) {
-  std::vector<std::unique_ptr<StreamFilter>> filters;
+FilterList makeFilters(Worker& worker) {
+  FilterList filters;
   for (auto& factory : worker.filter_factories) {
     if (auto f = factory()) filters.push_back(std::move(f));
   }
@@ -64,8 +64,8 @@ ActiveStream::ActiveStream(Session& session) : session_(session) {
   info_.start_steady = std::chrono::steady_clock::now();
   info_.downstream_local_address = session.localAddress();
   info_.downstream_remote_address = session.remoteAddress();
-  fm_ = std::make_unique<FilterManager>(makeFilters(session.worker()), *this, info_,
-                                        session.worker().config.buffer_limit_bytes);
+  fm_.emplace(makeFilters(session.worker()), *this, info_,
+              session.worker().config.buffer_limit_bytes);
 }
 
 ActiveStream::~ActiveStream() {

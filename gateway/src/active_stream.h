@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "filter_manager.h"
@@ -50,7 +51,7 @@ class ActiveStream final : public FilterChainSink, public UpstreamCallbacks {
 
   Session& session_;
   StreamInfo info_;
-  std::unique_ptr<FilterManager> fm_;
+  std::optional<FilterManager> fm_;  // in place: one allocation less per request
   std::shared_ptr<UpstreamRequest> upstream_;
   std::chrono::steady_clock::time_point upstream_start_;
   bool chunked_ = false;

@@ -1,6 +1,7 @@
 #include "filter_manager.h"
 
 #include <cctype>
+#include <cstdlib>
 #include <utility>
 
 namespace meshwasm::gateway {
@@ -27,104 +28,145 @@ void buildLocalReply(int status, std::string& body, HeaderMap& headers, bool hea
   headers = std::move(out);
 }
 
-class FilterManager::Callbacks : public FilterCallbacks {
- public:
-  Callbacks(FilterManager& m, size_t index) : m_(m), index_(index) {}
-  void continueDecoding() override {
-    m_.defer([this] { m_.resume(m_.decode_, index_); });
-  }
-  void continueEncoding() override {
-    m_.defer([this] { m_.resume(m_.encode_, index_); });
-  }
-  void sendLocalReply(int status, std::string body, HeaderMap headers,
-                      std::string details) override {
-    if (m_.callback_depth_ > 0 && m_.current_filter_ == index_) m_.current_sent_local_reply_ = true;
-    bool from_encode = m_.encode_.active;
-    m_.defer([this, status, from_encode, body = std::move(body), headers = std::move(headers),
-              details = std::move(details)]() mutable {
-      m_.doLocalReply(index_, from_encode, status, std::move(body), std::move(headers),
-                      std::move(details));
-    });
-  }
-  void sendPreparedReply(HeaderMap headers, std::string body, std::string details) override {
-    if (m_.callback_depth_ > 0 && m_.current_filter_ == index_) m_.current_sent_local_reply_ = true;
-    bool from_encode = m_.encode_.active;
-    m_.defer([this, from_encode, body = std::move(body), headers = std::move(headers),
-              details = std::move(details)]() mutable {
-      int status = std::atoi(std::string(headers.get(":status").value_or("500")).c_str());
-      m_.doLocalReply(index_, from_encode, status, std::move(body), std::move(headers),
-                      std::move(details), true);
-    });
-  }
-  void resetStream(std::string details) override {
-    m_.defer([this, details = std::move(details)] { m_.doReset(details); });
-  }
-  StreamInfo& streamInfo() override { return m_.info_; }
-  HeaderMap* requestHeaders() override {
-    return m_.request_headers_ ? &*m_.request_headers_ : nullptr;
-  }
-  HeaderMap* requestTrailers() override {
-    return m_.request_trailers_ ? &*m_.request_trailers_ : nullptr;
-  }
-  HeaderMap* responseHeaders() override {
-    return m_.response_headers_ ? &*m_.response_headers_ : nullptr;
-  }
-  HeaderMap* responseTrailers() override {
-    return m_.response_trailers_ ? &*m_.response_trailers_ : nullptr;
-  }
-  std::string* requestBody() override { return bodyOf(m_.decode_); }
-  std::string* responseBody() override { return bodyOf(m_.encode_); }
-  bool responseHeadersSent() const override { return m_.response_headers_sent_; }
+void FilterManager::Callbacks::continueDecoding() {
+  Deferred d;
+  d.kind = Deferred::Kind::ContinueDecoding;
+  d.filter_index = index_;
+  m_.defer(std::move(d));
+}
+void FilterManager::Callbacks::continueEncoding() {
+  Deferred d;
+  d.kind = Deferred::Kind::ContinueEncoding;
+  d.filter_index = index_;
+  m_.defer(std::move(d));
+}
+void FilterManager::Callbacks::sendLocalReply(int status, std::string body, HeaderMap headers,
+                                              std::string details) {
+  if (m_.callback_depth_ > 0 && m_.current_filter_ == index_) m_.current_sent_local_reply_ = true;
+  Deferred d;
+  d.kind = Deferred::Kind::LocalReply;
+  d.filter_index = index_;
+  d.from_encode = m_.encode_.active;
+  d.status = status;
+  d.body = std::move(body);
+  d.headers = std::move(headers);
+  d.details = std::move(details);
+  m_.defer(std::move(d));
+}
+void FilterManager::Callbacks::sendPreparedReply(HeaderMap headers, std::string body,
+                                                 std::string details) {
+  if (m_.callback_depth_ > 0 && m_.current_filter_ == index_) m_.current_sent_local_reply_ = true;
+  Deferred d;
+  d.kind = Deferred::Kind::PreparedReply;
+  d.filter_index = index_;
+  d.from_encode = m_.encode_.active;
+  d.body = std::move(body);
+  d.headers = std::move(headers);
+  d.details = std::move(details);
+  m_.defer(std::move(d));
+}
+void FilterManager::Callbacks::resetStream(std::string details) {
+  Deferred d;
+  d.kind = Deferred::Kind::Reset;
+  d.filter_index = index_;
+  d.details = std::move(details);
+  m_.defer(std::move(d));
+}
+StreamInfo& FilterManager::Callbacks::streamInfo() {
+  return m_.info_;
+}
+HeaderMap* FilterManager::Callbacks::requestHeaders() {
+  return m_.request_headers_ ? &*m_.request_headers_ : nullptr;
+}
+HeaderMap* FilterManager::Callbacks::requestTrailers() {
+  return m_.request_trailers_ ? &*m_.request_trailers_ : nullptr;
+}
+HeaderMap* FilterManager::Callbacks::responseHeaders() {
+  return m_.response_headers_ ? &*m_.response_headers_ : nullptr;
+}
+HeaderMap* FilterManager::Callbacks::responseTrailers() {
+  return m_.response_trailers_ ? &*m_.response_trailers_ : nullptr;
+}
+std::string* FilterManager::Callbacks::requestBody() {
+  return bodyOf(m_.decode_);
+}
+std::string* FilterManager::Callbacks::responseBody() {
+  return bodyOf(m_.encode_);
+}
+bool FilterManager::Callbacks::responseHeadersSent() const {
+  return m_.response_headers_sent_;
+}
 
- private:
-  std::string* bodyOf(Direction& dir) {
-    size_t pos = m_.positionOf(dir, index_);
-    if (pos == kNoFilter) return nullptr;
-    return &dir.slots[pos].data;
-  }
-  FilterManager& m_;
-  size_t index_;
-};
+std::string* FilterManager::Callbacks::bodyOf(Direction& dir) {
+  size_t pos = m_.positionOf(dir, index_);
+  if (pos == kNoFilter) return nullptr;
+  return &dir.slots[pos].data;
+}
 
-FilterManager::FilterManager(std::vector<std::unique_ptr<StreamFilter>> filters,
-                             FilterChainSink& sink, StreamInfo& info, size_t buffer_limit)
+FilterManager::FilterManager(FilterList filters, FilterChainSink& sink, StreamInfo& info,
+                             size_t buffer_limit)
     : filters_(std::move(filters)), sink_(sink), info_(info), buffer_limit_(buffer_limit) {
   decode_.encode = false;
   encode_.encode = true;
+  callbacks_.reserve(filters_.size());
   for (size_t i = 0; i < filters_.size(); ++i) {
-    callbacks_.push_back(std::make_unique<Callbacks>(*this, i));
-    filters_[i]->setCallbacks(*callbacks_[i]);
+    callbacks_.emplace_back(*this, i);
+    filters_[i]->setCallbacks(callbacks_[i]);
   }
 }
 
-FilterManager::~FilterManager() { finish(); }
+FilterManager::~FilterManager() {
+  finish();
+}
 
-void FilterManager::defer(std::function<void()> fn) {
+void FilterManager::defer(Deferred action) {
   if (callback_depth_ > 0) {
-    deferred_.push_back(std::move(fn));
+    deferred_.push_back(std::move(action));
   } else {
-    fn();
+    execute(action);
+  }
+}
+
+void FilterManager::execute(Deferred& d) {
+  switch (d.kind) {
+    case Deferred::Kind::ContinueDecoding: resume(decode_, d.filter_index); return;
+    case Deferred::Kind::ContinueEncoding: resume(encode_, d.filter_index); return;
+    case Deferred::Kind::LocalReply:
+      doLocalReply(d.filter_index, d.from_encode, d.status, std::move(d.body), std::move(d.headers),
+                   std::move(d.details));
+      return;
+    case Deferred::Kind::PreparedReply: {
+      int status = 500;
+      if (auto s = d.headers.get(":status")) {
+        char text[16] = {};
+        s->copy(text, sizeof(text) - 1);
+        status = std::atoi(text);
+      }
+      doLocalReply(d.filter_index, d.from_encode, status, std::move(d.body), std::move(d.headers),
+                   std::move(d.details), true);
+      return;
+    }
+    case Deferred::Kind::Reset: doReset(d.details); return;
   }
 }
 
 void FilterManager::runDeferred() {
   while (callback_depth_ == 0 && !deferred_.empty()) {
-    auto fn = std::move(deferred_.front());
+    Deferred d = std::move(deferred_.front());
     deferred_.erase(deferred_.begin());
-    fn();
+    execute(d);
   }
 }
 
 size_t FilterManager::positionOf(const Direction& dir, size_t filter_index) const {
-  for (size_t p = 0; p < dir.order.size(); ++p) {
-    if (dir.order[p] == filter_index) return p;
-  }
-  return kNoFilter;
+  if (filter_index >= dir.count) return kNoFilter;
+  return dir.descending ? dir.count - 1 - filter_index : filter_index;
 }
 
-void FilterManager::start(Direction& dir, std::vector<size_t> order) {
-  dir.order = std::move(order);
-  dir.slots.assign(dir.order.size() + 1, Slot{});
+void FilterManager::start(Direction& dir, size_t count, bool descending) {
+  dir.count = count;
+  dir.descending = descending;
+  dir.slots.assign(count + 1, Slot{});
   dir.active = true;
   dir.aborted = false;
 }
@@ -135,9 +177,7 @@ void FilterManager::decodeHeaders(HeaderMap headers, bool end_stream) {
   if (reset_ || decode_.active) return;
   head_request_ = headers.get(":method") == "HEAD";
   request_headers_ = std::move(headers);
-  std::vector<size_t> order;
-  for (size_t i = 0; i < filters_.size(); ++i) order.push_back(i);
-  start(decode_, std::move(order));
+  start(decode_, filters_.size(), false);
   Slot& s = decode_.slots[0];
   s.headers_pending = true;
   s.end_stream = end_stream;
@@ -167,9 +207,7 @@ void FilterManager::decodeTrailers(HeaderMap trailers) {
 void FilterManager::encodeHeaders(HeaderMap headers, bool end_stream) {
   if (reset_ || encode_.active) return;
   response_headers_ = std::move(headers);
-  std::vector<size_t> order;
-  for (size_t i = filters_.size(); i-- > 0;) order.push_back(i);
-  start(encode_, std::move(order));
+  start(encode_, filters_.size(), true);
   Slot& s = encode_.slots[0];
   s.headers_pending = true;
   s.end_stream = end_stream;
@@ -198,10 +236,14 @@ void FilterManager::encodeTrailers(HeaderMap trailers) {
 
 void FilterManager::sendLocalReply(int status, std::string body, std::string details) {
   if (reset_ || finished_) return;
-  defer([this, status, body = std::move(body), details = std::move(details)]() mutable {
-    doLocalReply(kNoFilter, encode_.active, status, std::move(body), HeaderMap(),
-                 std::move(details));
-  });
+  Deferred d;
+  d.kind = Deferred::Kind::LocalReply;
+  d.filter_index = kNoFilter;
+  d.from_encode = encode_.active;
+  d.status = status;
+  d.body = std::move(body);
+  d.details = std::move(details);
+  defer(std::move(d));
 }
 
 void FilterManager::markReset() {
@@ -246,7 +288,7 @@ void FilterManager::leaveCallback() {
 bool FilterManager::processSlot(Direction& dir, size_t pos, int phase) {
   Slot& s = dir.slots[pos];
   if (s.stop != Stop::None) return false;
-  size_t index = dir.order[pos];
+  size_t index = dir.filterAt(pos);
   StreamFilter& filter = *filters_[index];
   auto next = [&]() -> Slot& { return dir.slots[pos + 1]; };
 
@@ -255,8 +297,8 @@ bool FilterManager::processSlot(Direction& dir, size_t pos, int phase) {
     s.headers_pending = false;
     HeaderMap& headers = dir.encode ? *response_headers_ : *request_headers_;
     enterCallback(index);
-    HeadersStatus st = dir.encode ? filter.encodeHeaders(headers, eos)
-                                  : filter.decodeHeaders(headers, eos);
+    HeadersStatus st =
+        dir.encode ? filter.encodeHeaders(headers, eos) : filter.decodeHeaders(headers, eos);
     bool replied = current_sent_local_reply_;
     leaveCallback();
     if (replied || st != HeadersStatus::Continue) {
@@ -348,7 +390,11 @@ void FilterManager::deliverToSink(Direction& dir, int phase) {
     bool eos = s.end_stream && s.data.empty() && !s.trailers_pending;
     if (dir.encode) {
       response_headers_sent_ = true;
-      if (auto st = response_headers_->get(":status")) info_.response_code = std::atoi(std::string(*st).c_str());
+      if (auto st = response_headers_->get(":status")) {
+        char text[16] = {};
+        st->copy(text, sizeof(text) - 1);
+        info_.response_code = std::atoi(text);
+      }
       sink_.respondHeaders(*response_headers_, eos);
     } else {
       sink_.routeHeaders(*request_headers_, eos);
@@ -472,14 +518,14 @@ void FilterManager::doLocalReply(size_t filter_index, bool from_encode, int stat
     }
     filter_index = filters_.empty() ? kNoFilter : filters_.size() - 1;
   }
-  std::vector<size_t> order;
+  size_t count = 0;
   if (filter_index != kNoFilter) {
-    // A prepared reply already passed this filter's response side.
-    size_t first = prepared ? filter_index : filter_index + 1;
-    for (size_t i = first; i-- > 0;) order.push_back(i);
+    // The filters before this one, in reverse order; a prepared reply already passed this
+    // filter's own response side.
+    count = prepared ? filter_index : filter_index + 1;
   }
   response_headers_ = std::move(headers);
-  start(encode_, std::move(order));
+  start(encode_, count, true);
   Slot& s = encode_.slots[0];
   s.headers_pending = true;
   s.data = std::move(body);

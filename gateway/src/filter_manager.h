@@ -2,8 +2,9 @@
 // reverse order, with Envoy's stop/continue, buffering and local-reply rules.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+
 #include <cstddef>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,10 +34,12 @@ class FilterChainSink {
 // Builds local-reply headers and body as Envoy does (reference section 8).
 void buildLocalReply(int status, std::string& body, HeaderMap& headers, bool head_request);
 
+// A stream's filters in chain order (inline storage: no allocation for short chains).
+using FilterList = boost::container::small_vector<std::unique_ptr<StreamFilter>, 2>;
+
 class FilterManager {
  public:
-  FilterManager(std::vector<std::unique_ptr<StreamFilter>> filters, FilterChainSink& sink,
-                StreamInfo& info, size_t buffer_limit);
+  FilterManager(FilterList filters, FilterChainSink& sink, StreamInfo& info, size_t buffer_limit);
   ~FilterManager();
   FilterManager(const FilterManager&) = delete;
   FilterManager& operator=(const FilterManager&) = delete;
@@ -79,14 +82,51 @@ class FilterManager {
   };
   struct Direction {
     bool encode = false;
-    std::vector<size_t> order;  // filter indices in call order
-    std::vector<Slot> slots;    // order.size() + 1; the last one is the sink
+    // Filters in call order: indices 0..count-1 ascending, or count-1..0 when descending.
+    size_t count = 0;
+    bool descending = false;
+    boost::container::small_vector<Slot, 3> slots;  // count + 1; the last one is the sink
     bool active = false;
     bool aborted = false;
+    size_t filterAt(size_t pos) const { return descending ? count - 1 - pos : pos; }
   };
-  class Callbacks;
+  // An action requested inside a filter callback, carried out when the callback returned.
+  struct Deferred {
+    enum class Kind { ContinueDecoding, ContinueEncoding, LocalReply, PreparedReply, Reset };
+    Kind kind = Kind::Reset;
+    size_t filter_index = 0;
+    bool from_encode = false;
+    int status = 0;
+    std::string body;
+    HeaderMap headers;
+    std::string details;
+  };
+  // What one filter may ask of its stream (FilterCallbacks), bound to the filter's index.
+  class Callbacks final : public FilterCallbacks {
+   public:
+    Callbacks(FilterManager& m, size_t index) : m_(m), index_(index) {}
+    void continueDecoding() override;
+    void continueEncoding() override;
+    void sendLocalReply(int status, std::string body, HeaderMap headers,
+                        std::string details) override;
+    void sendPreparedReply(HeaderMap headers, std::string body, std::string details) override;
+    void resetStream(std::string details) override;
+    StreamInfo& streamInfo() override;
+    HeaderMap* requestHeaders() override;
+    HeaderMap* requestTrailers() override;
+    HeaderMap* responseHeaders() override;
+    HeaderMap* responseTrailers() override;
+    std::string* requestBody() override;
+    std::string* responseBody() override;
+    bool responseHeadersSent() const override;
 
-  void start(Direction& dir, std::vector<size_t> order);
+   private:
+    std::string* bodyOf(Direction& dir);
+    FilterManager& m_;
+    size_t index_;
+  };
+
+  void start(Direction& dir, size_t count, bool descending);
   void pump(Direction& dir, size_t pos);
   bool processSlot(Direction& dir, size_t pos, int phase);
   void deliverToSink(Direction& dir, int phase);
@@ -96,14 +136,16 @@ class FilterManager {
   void enterCallback(size_t filter_index);
   void leaveCallback();
   void runDeferred();
-  void defer(std::function<void()> fn);
+  void defer(Deferred action);
+  void execute(Deferred& action);
   void doLocalReply(size_t filter_index, bool from_encode, int status, std::string body,
                     HeaderMap headers, std::string details, bool prepared = false);
   void doReset(const std::string& details);
   void overLimit(Direction& dir);
 
-  std::vector<std::unique_ptr<StreamFilter>> filters_;
-  std::vector<std::unique_ptr<Callbacks>> callbacks_;
+  FilterList filters_;
+  // One per filter; reserved up front, so the addresses the filters hold stay valid.
+  boost::container::small_vector<Callbacks, 2> callbacks_;
   FilterChainSink& sink_;
   StreamInfo& info_;
   size_t buffer_limit_;
@@ -123,7 +165,7 @@ class FilterManager {
   int callback_depth_ = 0;
   std::optional<size_t> current_filter_;
   bool current_sent_local_reply_ = false;
-  std::vector<std::function<void()>> deferred_;
+  boost::container::small_vector<Deferred, 1> deferred_;
 };
 
 }  // namespace meshwasm::gateway

@@ -1,6 +1,7 @@
 #include "meshwasm/gateway/header_map.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace meshwasm::gateway {
 
@@ -14,7 +15,6 @@ std::string toLower(std::string_view s) {
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
-  if (a == b) return true;  // names are stored lower-case and mostly looked up lower-case
   for (size_t i = 0; i < a.size(); ++i) {
     char x = a[i], y = b[i];
     if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
@@ -24,9 +24,19 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+namespace {
+
+// Sizes first (most names differ in length), then the exact bytes (names are stored and
+// mostly looked up lower-case), then case-insensitively.
+inline bool sameName(std::string_view stored, std::string_view name) {
+  return stored.size() == name.size() && (stored == name || equalsIgnoreCase(stored, name));
+}
+
+}  // namespace
+
 std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
   for (const auto& [k, v] : entries_) {
-    if (equalsIgnoreCase(k, name)) return std::string_view(v);
+    if (sameName(k, name)) return std::string_view(v);
   }
   return std::nullopt;
 }
@@ -34,7 +44,7 @@ std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
 std::optional<std::string> HeaderMap::getJoined(std::string_view name) const {
   std::optional<std::string> out;
   for (const auto& [k, v] : entries_) {
-    if (!equalsIgnoreCase(k, name)) continue;
+    if (!sameName(k, name)) continue;
     if (out) {
       out->push_back(',');
       out->append(v);
@@ -46,14 +56,18 @@ std::optional<std::string> HeaderMap::getJoined(std::string_view name) const {
 }
 
 void HeaderMap::add(std::string_view name, std::string_view value) {
-  entries_.emplace_back(toLower(name), std::string(value));
+  Entry& e = entries_.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
+                                   std::forward_as_tuple(value));
+  for (char& c : e.first) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
 }
 
 void HeaderMap::set(std::string_view name, std::string_view value) {
   bool placed = false;
   auto out = entries_.begin();
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    if (equalsIgnoreCase(it->first, name)) {
+    if (sameName(it->first, name)) {
       if (placed) continue;
       it->second = std::string(value);
       placed = true;
@@ -67,7 +81,7 @@ void HeaderMap::set(std::string_view name, std::string_view value) {
 
 size_t HeaderMap::remove(std::string_view name) {
   size_t before = entries_.size();
-  std::erase_if(entries_, [&](const Entry& e) { return equalsIgnoreCase(e.first, name); });
+  std::erase_if(entries_, [&](const Entry& e) { return sameName(e.first, name); });
   return before - entries_.size();
 }
 

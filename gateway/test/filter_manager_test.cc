@@ -85,7 +85,7 @@ struct Chain {
   std::vector<ScriptFilter*> filters;
   std::unique_ptr<FilterManager> fm;
   explicit Chain(int n, size_t limit = 1 << 20) {
-    std::vector<std::unique_ptr<StreamFilter>> owned;
+    FilterList owned;
     for (int i = 0; i < n; ++i) {
       auto f = std::make_unique<ScriptFilter>();
       f->name = "f" + std::to_string(i);
