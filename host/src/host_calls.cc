@@ -39,8 +39,8 @@ uint32_t proxyLog(WasmInstance& w, const uint64_t* a) {
   auto msg = w.vm().read(u32(a[1]), u32(a[2]));
   if (!msg) return kIma;
   if (u32(a[0]) > abi::kMaxLogLevel) return res(WasmResult::BadArgument);
-  std::string copy(*msg);
-  w.guestLog(static_cast<abi::LogLevel>(u32(a[0])), copy);
+  // The view stays valid: logging never calls into the guest (no memory growth).
+  w.guestLog(static_cast<abi::LogLevel>(u32(a[0])), *msg);
   return res(WasmResult::Ok);
 }
 
@@ -128,8 +128,7 @@ uint32_t proxyGetHeaderMapPairs(WasmInstance& w, const uint64_t* a) {
   if (ref->view == nullptr || ref->view->empty()) {
     return res(w.writeOutBuffer({}, u32(a[1]), u32(a[2])));
   }
-  std::string encoded = abi::encodePairs(*ref->view);
-  return res(w.writeOutBuffer(encoded, u32(a[1]), u32(a[2])));
+  return res(w.writeOutPairs(*ref->view, u32(a[1]), u32(a[2])));
 }
 
 uint32_t proxySetHeaderMapPairs(WasmInstance& w, const uint64_t* a) {
@@ -353,13 +352,12 @@ uint32_t proxySendLocalResponse(WasmInstance& w, const uint64_t* a) {
   if (!details || !body || !headers) return kIma;
   StreamState* s = currentStream(w);
   if (s == nullptr) return res(WasmResult::Ok);  // root context: nothing happens
-  StreamState::PendingReply p;
+  StreamState::PendingReply& p = s->pending_reply.emplace();
   p.status = u32(a[0]);
   p.details = std::move(*details);
   p.body = std::move(*body);
   p.headers = decodeHeaders(*headers);
   p.grpc_status = u32(a[7]);
-  s->pending_reply = std::move(p);
   return res(WasmResult::Ok);
 }
 

@@ -102,6 +102,14 @@ std::string percentEncode(std::string_view s) {
   return out;
 }
 
+// Lower-cases `s` where it is and hands it on (moved).
+std::string&& lowerCaseInPlace(std::string& s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return std::move(s);
+}
+
 bool isGrpc(const Headers& headers) {
   const std::string* ct = findHeader(headers, "content-type");
   return ct != nullptr && ct->starts_with("application/grpc");
@@ -109,22 +117,24 @@ bool isGrpc(const Headers& headers) {
 
 }  // namespace
 
-LocalReply buildLocalReply(const StreamState::PendingReply& p, bool grpc_request) {
+LocalReply buildLocalReply(StreamState::PendingReply p, bool grpc_request) {
   LocalReply r;
   r.status = p.status;
   r.grpc_status = static_cast<int32_t>(p.grpc_status);
-  r.details = p.details;
+  r.details = std::move(p.details);
   for (char& c : r.details) {
     if (std::isspace(static_cast<unsigned char>(c))) c = '_';
   }
   Headers& h = r.headers;
+  // :status, the plugin's headers, and the content-length / content-type that may follow.
+  h.reserve(p.headers.size() + 3);
   if (!grpc_request) {
     h.emplace_back(":status", std::to_string(p.status));
-    for (const auto& [k, v] : p.headers) h.emplace_back(lowerCase(k), v);
+    for (auto& [k, v] : p.headers) h.emplace_back(lowerCaseInPlace(k), std::move(v));
     if (!p.body.empty()) {
       setHeader(h, "content-length", std::to_string(p.body.size()));
       if (findHeader(h, "content-type") == nullptr) h.emplace_back("content-type", "text/plain");
-      r.body = p.body;
+      r.body = std::move(p.body);
     } else {
       removeHeader(h, "content-length");
       removeHeader(h, "content-type");
@@ -132,7 +142,7 @@ LocalReply buildLocalReply(const StreamState::PendingReply& p, bool grpc_request
     return r;
   }
   h.emplace_back(":status", "200");
-  for (const auto& [k, v] : p.headers) h.emplace_back(lowerCase(k), v);
+  for (auto& [k, v] : p.headers) h.emplace_back(lowerCaseInPlace(k), std::move(v));
   removeHeader(h, "content-length");
   setHeader(h, "content-type", "application/grpc");
   uint32_t grpc = p.grpc_status <= 16 ? p.grpc_status : grpcStatusFromHttp(p.status);
@@ -146,7 +156,7 @@ LocalReply failStreamReply(bool grpc_request) {
   p.status = 503;
   p.details = "wasm_fail_stream";
   p.grpc_status = 14;
-  return buildLocalReply(p, grpc_request);
+  return buildLocalReply(std::move(p), grpc_request);
 }
 
 HttpStreamImpl::HttpStreamImpl(std::shared_ptr<WasmInstance> instance, StreamCallbacks* callbacks,
@@ -226,16 +236,16 @@ FilterAction HttpStreamImpl::finish(FilterAction action, Stage stage) {
     StreamState::PendingReply p = std::move(*state_.pending_reply);
     state_.pending_reply.reset();
     if (request_stage) {
-      replyThroughResponsePath(p);
+      replyThroughResponsePath(std::move(p));
       return FilterAction::LocalReply;
     }
     if (!response_headers_sent_) {
-      reply_ = buildLocalReply(p, state_.is_grpc);
+      reply_ = buildLocalReply(std::move(p), state_.is_grpc);
       details_ = reply_->details;
       state_.response_headers = &reply_->headers;
       return FilterAction::LocalReply;
     }
-    details_ = buildLocalReply(p, state_.is_grpc).details;
+    details_ = buildLocalReply(std::move(p), state_.is_grpc).details;
     return FilterAction::Reset;
   }
   if (request_stage && state_.continue_request) action = FilterAction::Continue;
@@ -262,8 +272,8 @@ FilterAction HttpStreamImpl::finish(FilterAction action, Stage stage) {
   return action;
 }
 
-void HttpStreamImpl::replyThroughResponsePath(const StreamState::PendingReply& pending) {
-  reply_ = buildLocalReply(pending, state_.is_grpc);
+void HttpStreamImpl::replyThroughResponsePath(StreamState::PendingReply pending) {
+  reply_ = buildLocalReply(std::move(pending), state_.is_grpc);
   details_ = reply_->details;
   response_started_ = true;
   closeRequestMaps();
@@ -285,7 +295,7 @@ void HttpStreamImpl::replyThroughResponsePath(const StreamState::PendingReply& p
     // A reply sent from the response headers of a local reply goes out directly.
     StreamState::PendingReply p = std::move(*state_.pending_reply);
     state_.pending_reply.reset();
-    reply_ = buildLocalReply(p, state_.is_grpc);
+    reply_ = buildLocalReply(std::move(p), state_.is_grpc);
     details_ = reply_->details;
     state_.response_headers = &reply_->headers;
     response_headers_sent_ = true;
@@ -456,15 +466,15 @@ void HttpStreamImpl::applyDeferred() {
     StreamState::PendingReply p = std::move(*state_.pending_reply);
     state_.pending_reply.reset();
     if (!response_started_) {
-      replyThroughResponsePath(p);
+      replyThroughResponsePath(std::move(p));
       callbacks_->sendLocalReply();
     } else if (!response_headers_sent_) {
-      reply_ = buildLocalReply(p, state_.is_grpc);
+      reply_ = buildLocalReply(std::move(p), state_.is_grpc);
       details_ = reply_->details;
       state_.response_headers = &reply_->headers;
       callbacks_->sendLocalReply();
     } else {
-      details_ = buildLocalReply(p, state_.is_grpc).details;
+      details_ = buildLocalReply(std::move(p), state_.is_grpc).details;
       callbacks_->resetStream();
     }
     return;

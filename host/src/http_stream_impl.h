@@ -12,7 +12,7 @@
 namespace meshwasm::host {
 
 // Builds the reply Envoy sends for proxy_send_local_response (reference 8).
-LocalReply buildLocalReply(const StreamState::PendingReply& pending, bool grpc_request);
+LocalReply buildLocalReply(StreamState::PendingReply pending, bool grpc_request);
 // Envoy's reply for a failed VM: 503, empty body, gRPC 14, details "wasm_fail_stream".
 LocalReply failStreamReply(bool grpc_request);
 
@@ -57,7 +57,7 @@ class HttpStreamImpl : public HttpStream {
   FilterAction finish(FilterAction action, Stage stage);
   // Runs a local reply through the plugin's response callbacks (reply from the request
   // path) and stores it in reply_.
-  void replyThroughResponsePath(const StreamState::PendingReply& pending);
+  void replyThroughResponsePath(StreamState::PendingReply pending);
   void closeRequestMaps();
 
   std::shared_ptr<WasmInstance> instance_;

@@ -5,6 +5,7 @@
 
 #include "host_call_util.h"
 #include "http_stream_impl.h"
+#include "meshwasm/abi/pairs.h"
 #include "plugin_details.h"
 
 namespace meshwasm::host {
@@ -25,6 +26,7 @@ Status WasmInstance::instantiate() {
 
 void WasmInstance::attach(std::unique_ptr<Vm> vm) {
   vm_ = std::move(vm);
+  result_slots_.clear();
   auto find = [&](std::string_view name) { return vm_->findFunction(name); };
   auto& e = exports_;
   e.malloc = find("malloc");
@@ -118,9 +120,8 @@ bool WasmInstance::callGuest(ExportFunction fn, std::string_view name, Context* 
                              std::initializer_list<uint64_t> args, uint64_t* result) {
   if (failed()) return false;
   if (fn == kNoExport) return true;
-  const FunctionType* type = vm_->functionType(fn);
   uint64_t out[1] = {0};
-  size_t nresults = type ? std::min<size_t>(type->results.size(), 1) : 0;
+  const size_t nresults = resultSlots(fn);
   Context* saved = effective_;
   Context* saved_callback = callback_;
   effective_ = ctx;
@@ -137,6 +138,14 @@ bool WasmInstance::callGuest(ExportFunction fn, std::string_view name, Context* 
   }
   if (result && nresults == 1) *result = out[0];
   return true;
+}
+
+size_t WasmInstance::lookUpResultSlots(ExportFunction fn) {
+  const auto index = static_cast<size_t>(fn);
+  if (index >= result_slots_.size()) result_slots_.resize(index + 1, kUnknownSlots);
+  const FunctionType* type = vm_->functionType(fn);
+  result_slots_[index] = type != nullptr && !type->results.empty() ? 1 : 0;
+  return result_slots_[index];
 }
 
 std::optional<uint32_t> WasmInstance::allocate(uint32_t size) {
@@ -169,6 +178,24 @@ abi::WasmResult WasmInstance::writeOutBuffer(std::string_view bytes, uint32_t pt
   if (!ptr) return WasmResult::InternalFailure;  // the allocator trapped: the call traps
   if (*ptr == 0) return WasmResult::InvalidMemoryAccess;
   if (!vm_->write(*ptr, bytes)) return WasmResult::InvalidMemoryAccess;
+  if (!vm_->writeU32(ptr_ptr, *ptr) || !vm_->writeU32(len_ptr, size)) {
+    return WasmResult::InvalidMemoryAccess;
+  }
+  return WasmResult::Ok;
+}
+
+abi::WasmResult WasmInstance::writeOutPairs(const Headers& pairs, uint32_t ptr_ptr,
+                                            uint32_t len_ptr) {
+  using abi::WasmResult;
+  const size_t encoded = abi::pairsEncodedSize(pairs);
+  if (encoded > UINT32_MAX) return WasmResult::InvalidMemoryAccess;
+  auto size = static_cast<uint32_t>(encoded);
+  auto ptr = allocate(size);
+  if (!ptr) return WasmResult::InternalFailure;  // the allocator trapped: the call traps
+  if (*ptr == 0) return WasmResult::InvalidMemoryAccess;
+  auto memory = vm_->memory();  // after the allocation, which may have grown it
+  if (uint64_t{*ptr} + size > memory.size()) return WasmResult::InvalidMemoryAccess;
+  abi::encodePairsInto(pairs, reinterpret_cast<char*>(memory.data()) + *ptr);
   if (!vm_->writeU32(ptr_ptr, *ptr) || !vm_->writeU32(len_ptr, size)) {
     return WasmResult::InvalidMemoryAccess;
   }
@@ -221,12 +248,20 @@ void WasmInstance::markFailed(std::string_view function, std::string_view messag
 }
 
 Context* WasmInstance::createStreamContext(StreamState* stream) {
-  auto ctx = std::make_unique<Context>();
-  ctx->id = next_context_id_++;
-  ctx->root_id = root_ ? root_->id : 0;
-  ctx->stream = stream;
-  Context* raw = ctx.get();
-  contexts_[raw->id] = std::move(ctx);
+  const uint32_t id = next_context_id_++;
+  Context* raw = nullptr;
+  if (spare_context_.empty()) {
+    raw = contexts_.emplace(id, std::make_unique<Context>()).first->second.get();
+  } else {
+    // The map node and the Context of the last removed stream context: no allocation.
+    spare_context_.key() = id;
+    raw = spare_context_.mapped().get();
+    *raw = Context{};
+    contexts_.insert(std::move(spare_context_));
+  }
+  raw->id = id;
+  raw->root_id = root_ ? root_->id : 0;
+  raw->stream = stream;
   return raw;
 }
 
@@ -238,7 +273,8 @@ void WasmInstance::removeContext(uint32_t id) {
                    touched_.end());
   }
   if (effective_ == it->second.get()) effective_ = nullptr;
-  contexts_.erase(it);
+  auto node = contexts_.extract(it);
+  if (spare_context_.empty() && node.mapped()->root_id != 0) spare_context_ = std::move(node);
 }
 
 void WasmInstance::applyTouchedStreams(StreamState* except) {

@@ -137,6 +137,9 @@ class WasmInstance {
   // Copies `bytes` into a fresh guest buffer and writes (ptr, len) to the out ptrs. Empty
   // bytes allocate nothing (ptr 0, len 0).
   abi::WasmResult writeOutBuffer(std::string_view bytes, uint32_t ptr_ptr, uint32_t len_ptr);
+  // writeOutBuffer(abi::encodePairs(pairs), ...) without the host-side copy: the pairs are
+  // encoded straight into the guest buffer. `pairs` must not be empty.
+  abi::WasmResult writeOutPairs(const Headers& pairs, uint32_t ptr_ptr, uint32_t len_ptr);
 
   // ---- host-call state
   Phase phase() const { return phase_; }
@@ -196,6 +199,16 @@ class WasmInstance {
  private:
   Status runStartFunctions();
   void afterRootCallback();
+  // How many result slots (0 or 1) a call of `fn` fills; the type is looked up once per
+  // export, not on every call.
+  size_t resultSlots(ExportFunction fn) {
+    const auto index = static_cast<size_t>(fn);
+    if (index < result_slots_.size() && result_slots_[index] != kUnknownSlots) {
+      return result_slots_[index];
+    }
+    return lookUpResultSlots(fn);
+  }
+  size_t lookUpResultSlots(ExportFunction fn);
 
   std::shared_ptr<const Plugin> plugin_;
   SharedState* shared_;
@@ -203,6 +216,8 @@ class WasmInstance {
   PluginVm* owner_;
   std::unique_ptr<Vm> vm_;
   GuestExports exports_;
+  static constexpr uint8_t kUnknownSlots = 0xFF;
+  std::vector<uint8_t> result_slots_;  // by ExportFunction; kUnknownSlots: not looked up yet
   bool failed_ = false;
   std::string failure_;  // "Function: X failed: <trap>"
   bool shut_down_ = false;
@@ -214,6 +229,8 @@ class WasmInstance {
 
   uint32_t next_context_id_ = 1;
   std::map<uint32_t, std::unique_ptr<Context>> contexts_;
+  // The node of the last removed stream context, reused by the next createStreamContext.
+  std::map<uint32_t, std::unique_ptr<Context>>::node_type spare_context_;
   Context* root_ = nullptr;
   Context* effective_ = nullptr;
   Context* callback_ = nullptr;  // the context the running callback was invoked on
