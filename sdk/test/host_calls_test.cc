@@ -68,6 +68,19 @@ TEST_F(HostCalls, ReadsTheHostLogLevel) {
   inRoot([] { EXPECT_EQ(getLogLevel(), LogLevel::Off); });
 }
 
+TEST_F(HostCalls, LogEnabledAsksTheHostLevelEveryTime) {
+  host_.setLogLevel(LogLevel::Warn);
+  inRoot([] {
+    EXPECT_FALSE(logEnabled(LogLevel::Info));
+    EXPECT_TRUE(logEnabled(LogLevel::Warn));
+    EXPECT_TRUE(logEnabled(LogLevel::Critical));
+  });
+  host_.setLogLevel(LogLevel::Trace);
+  inRoot([] { EXPECT_TRUE(logEnabled(LogLevel::Trace)); });
+  host_.setLogLevel(LogLevel::Off);
+  inRoot([] { EXPECT_FALSE(logEnabled(LogLevel::Critical)); });
+}
+
 TEST_F(HostCalls, ReadsTimeAndSetsTheTickPeriod) {
   host_.setTimeNanoseconds(1234567890123ull);
   inRoot([] {

@@ -122,6 +122,39 @@ TEST_F(HeaderAuthPlugin, LogsTheContextIdOfEveryRequest) {
   EXPECT_EQ(second, first + 1);
 }
 
+TEST_F(HeaderAuthPlugin, BelowInfoLevelDecidesTheSameAndLogsNothing) {
+  host_.setLogLevel(LogLevel::Warn);  // Istio's sidecar default
+  const uint32_t denied = request(base());
+  EXPECT_EQ(last_status_, FilterHeadersStatus::StopIteration);
+  const auto* reply = host_.localResponse(denied);
+  ASSERT_NE(reply, nullptr);
+  EXPECT_EQ(reply->status, 403u);
+  EXPECT_EQ(reply->body, kTutorialBody);
+  EXPECT_EQ(reply->headers, (Headers{{"content-type", "text/plain"}}));
+  const uint32_t allowed = request(base({{"allow", "true"}}));
+  EXPECT_EQ(last_status_, FilterHeadersStatus::Continue);
+  EXPECT_EQ(host_.localResponse(allowed), nullptr);
+  EXPECT_TRUE(host_.logs().empty());
+  EXPECT_EQ(host_.metricValue("header_auth.allowed"), 1u);
+  EXPECT_EQ(host_.metricValue("header_auth.denied"), 1u);
+}
+
+TEST_F(HeaderAuthPlugin, FollowsALogLevelChangedAtRunTime) {
+  host_.setLogLevel(LogLevel::Warn);
+  request(base());
+  EXPECT_TRUE(host_.logs().empty());
+  host_.setLogLevel(LogLevel::Info);  // e.g. POST /logging?wasm=info: nothing tells the plugin
+  expectTutorialDeny(request(base()));
+}
+
+TEST_F(HeaderAuthPlugin, DryRunBelowInfoLevelLogsNothing) {
+  host_.setLogLevel(LogLevel::Error);
+  request(base(), R"({"default": "deny", "dry_run": true})");
+  EXPECT_EQ(last_status_, FilterHeadersStatus::Continue);
+  EXPECT_TRUE(host_.logs().empty());
+  EXPECT_EQ(host_.metricValue("header_auth.dry_run_denied"), 1u);
+}
+
 TEST_F(HeaderAuthPlugin, LeavesRequestHeadersUntouched) {
   const Headers sent = base({{"allow", "true"}, {"x-other", "1"}});
   const uint32_t stream = request(sent);
@@ -141,7 +174,7 @@ TEST_F(HeaderAuthPlugin, FreesEveryHostBufferAfterEachRequest) {
     const uint32_t stream = request(base({{"allow", i % 2 == 0 ? "true" : "false"}}));
     host_.completeHttpContext(stream);
   }
-  EXPECT_GE(host_.totalAllocations(), 10u);  // at least the header map of each request
+  EXPECT_GE(host_.totalAllocations(), 10u);  // at least the `allow` value of each request
   EXPECT_EQ(host_.outstandingAllocations(), 0u);
   EXPECT_EQ(host_.unknownReleases(), 0u);
 }

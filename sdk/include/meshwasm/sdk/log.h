@@ -31,4 +31,10 @@ inline void logCritical(std::string_view message) {
 // The host's level for plugin logs (Trace..Critical, or Off); it can change at any time.
 LogLevel getLogLevel();
 
+// Whether the host keeps messages at `level` now (one proxy_get_log_level call): lets a caller
+// skip building a message the host would drop. Ask again in each callback, never cache it.
+inline bool logEnabled(LogLevel level) {
+  return static_cast<uint32_t>(level) >= static_cast<uint32_t>(getLogLevel());
+}
+
 }  // namespace meshwasm::sdk
