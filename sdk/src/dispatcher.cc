@@ -62,9 +62,18 @@ struct Dispatcher {
     return lo;
   }
 
+  // The host calls one context several times in a row (a request's callbacks), so the last
+  // context found is remembered; insert and erase keep it right.
+  static uint32_t last_id;
+  static ContextBase* last_context;
+
   static ContextBase* find(uint32_t id) {
+    if (id == last_id && last_context != nullptr) return last_context;
     const size_t at = lowerBound(id);
-    return (at < slot_count && slots[at].id == id) ? slots[at].context : nullptr;
+    if (at >= slot_count || slots[at].id != id) return nullptr;
+    last_id = id;
+    last_context = slots[at].context;
+    return last_context;
   }
 
   static void insert(uint32_t id, ContextBase* context) {
@@ -72,6 +81,7 @@ struct Dispatcher {
     if (at < slot_count && slots[at].id == id) {
       delete slots[at].context;  // the host reuses an id: the old context is gone
       slots[at].context = context;
+      if (last_id == id) last_context = context;
       return;
     }
     if (slot_count == slot_capacity) {
@@ -92,6 +102,7 @@ struct Dispatcher {
       ContextBase* context = slots[at].context;
       std::memmove(slots + at, slots + at + 1, (slot_count - at - 1) * sizeof(Slot));
       --slot_count;
+      if (last_id == id) last_context = nullptr;
       delete context;
     }
   }
@@ -160,6 +171,8 @@ size_t Dispatcher::registration_count = 0;
 Dispatcher::Slot* Dispatcher::slots = nullptr;
 size_t Dispatcher::slot_count = 0;
 size_t Dispatcher::slot_capacity = 0;
+uint32_t Dispatcher::last_id = 0;
+ContextBase* Dispatcher::last_context = nullptr;
 
 RegisterContextFactory::RegisterContextFactory(RootFactory root, HttpFactory http,
                                                std::string_view root_id) {
