@@ -73,7 +73,6 @@ class GatewayImpl final : public Gateway {
  public:
   explicit GatewayImpl(GatewayConfig config)
       : config_(std::move(config)),
-        http_stats_(stats_),
         access_log_(stdout),
         acceptor_(io_),
         signals_(io_, SIGINT, SIGTERM),
@@ -96,9 +95,12 @@ class GatewayImpl final : public Gateway {
                                            &draining_);
     if (Status s = admin_->bind(config_.admin_host, config_.admin_port); !s) return s;
     for (int i = 0; i < n; ++i) {
-      workers_.push_back(std::make_unique<Worker>(i, config_, stats_, http_stats_,
+      workers_.push_back(std::make_unique<Worker>(i, config_, stats_,
                                                   config_.access_log ? &access_log_ : nullptr));
     }
+    std::vector<const HttpStats*> http_stats;
+    for (const auto& w : workers_) http_stats.push_back(&w->http_stats);
+    HttpStats::publish(stats_, std::move(http_stats));
     stats_.gauge("server.concurrency").store(n);
     return Status::ok();
   }
@@ -219,7 +221,6 @@ class GatewayImpl final : public Gateway {
 
   GatewayConfig config_;
   Stats stats_;
-  HttpStats http_stats_;
   AccessLog access_log_;
   asio::io_context io_;
   tcp::acceptor acceptor_;

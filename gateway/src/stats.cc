@@ -27,10 +27,16 @@ void Stats::addSource(Source source) {
   sources_.push_back(std::move(source));
 }
 
+void Stats::addCounterSource(Source source) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  counter_sources_.push_back(std::move(source));
+}
+
 std::vector<std::pair<std::string, int64_t>> Stats::collect(
     std::map<std::string, bool>* is_counter) const {
   std::vector<std::pair<std::string, int64_t>> out;
   std::vector<Source> sources;
+  std::vector<Source> counter_sources;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     for (const auto& [k, v] : counters_) {
@@ -39,6 +45,14 @@ std::vector<std::pair<std::string, int64_t>> Stats::collect(
     }
     for (const auto& [k, v] : gauges_) out.emplace_back(k, v->load(std::memory_order_relaxed));
     sources = sources_;
+    counter_sources = counter_sources_;
+  }
+  for (const auto& s : counter_sources) {
+    size_t first = out.size();
+    s(&out);
+    if (is_counter) {
+      for (size_t i = first; i < out.size(); ++i) (*is_counter)[out[i].first] = true;
+    }
   }
   for (const auto& s : sources) s(&out);
   std::sort(out.begin(), out.end());
@@ -69,19 +83,37 @@ std::string Stats::renderPrometheus() const {
   return text;
 }
 
-HttpStats::HttpStats(Stats& s)
-    : rq_total(s.counter("http.ingress_http.downstream_rq_total")),
-      rq_1xx(s.counter("http.ingress_http.downstream_rq_1xx")),
-      rq_2xx(s.counter("http.ingress_http.downstream_rq_2xx")),
-      rq_3xx(s.counter("http.ingress_http.downstream_rq_3xx")),
-      rq_4xx(s.counter("http.ingress_http.downstream_rq_4xx")),
-      rq_5xx(s.counter("http.ingress_http.downstream_rq_5xx")),
-      rq_active(s.gauge("http.ingress_http.downstream_rq_active")),
-      cx_total(s.counter("http.ingress_http.downstream_cx_total")),
-      cx_active(s.gauge("http.ingress_http.downstream_cx_active")),
-      rq_timeout(s.counter("http.ingress_http.downstream_rq_timeout")),
-      cx_protocol_error(s.counter("http.ingress_http.downstream_cx_protocol_error")),
-      rq_rx_reset(s.counter("http.ingress_http.downstream_rq_rx_reset")) {}
+void HttpStats::publish(Stats& stats, std::vector<const HttpStats*> all) {
+  using Field = Stats::Counter HttpStats::*;
+  static const std::pair<const char*, Field> kCounters[] = {
+      {"http.ingress_http.downstream_rq_total", &HttpStats::rq_total},
+      {"http.ingress_http.downstream_rq_1xx", &HttpStats::rq_1xx},
+      {"http.ingress_http.downstream_rq_2xx", &HttpStats::rq_2xx},
+      {"http.ingress_http.downstream_rq_3xx", &HttpStats::rq_3xx},
+      {"http.ingress_http.downstream_rq_4xx", &HttpStats::rq_4xx},
+      {"http.ingress_http.downstream_rq_5xx", &HttpStats::rq_5xx},
+      {"http.ingress_http.downstream_cx_total", &HttpStats::cx_total},
+      {"http.ingress_http.downstream_rq_timeout", &HttpStats::rq_timeout},
+      {"http.ingress_http.downstream_cx_protocol_error", &HttpStats::cx_protocol_error},
+      {"http.ingress_http.downstream_rq_rx_reset", &HttpStats::rq_rx_reset},
+  };
+  stats.addCounterSource([all](std::vector<std::pair<std::string, int64_t>>* out) {
+    for (const auto& [name, field] : kCounters) {
+      uint64_t sum = 0;
+      for (const HttpStats* h : all) sum += (h->*field).load(std::memory_order_relaxed);
+      out->emplace_back(name, static_cast<int64_t>(sum));
+    }
+  });
+  stats.addSource([all](std::vector<std::pair<std::string, int64_t>>* out) {
+    int64_t rq_active = 0, cx_active = 0;
+    for (const HttpStats* h : all) {
+      rq_active += h->rq_active.load(std::memory_order_relaxed);
+      cx_active += h->cx_active.load(std::memory_order_relaxed);
+    }
+    out->emplace_back("http.ingress_http.downstream_rq_active", rq_active);
+    out->emplace_back("http.ingress_http.downstream_cx_active", cx_active);
+  });
+}
 
 void HttpStats::countResponse(int status) {
   switch (status / 100) {

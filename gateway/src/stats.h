@@ -26,6 +26,8 @@ class Stats {
   // Extra stats computed at render time (plugin metrics, plugin states).
   using Source = std::function<void(std::vector<std::pair<std::string, int64_t>>* out)>;
   void addSource(Source source);
+  // The same, for stats that are counters (Prometheus type "counter").
+  void addCounterSource(Source source);
 
   // "name: value" lines sorted by name (Envoy's /stats).
   std::string renderText() const;
@@ -38,24 +40,27 @@ class Stats {
   std::map<std::string, std::unique_ptr<Counter>, std::less<>> counters_;
   std::map<std::string, std::unique_ptr<Gauge>, std::less<>> gauges_;
   std::vector<Source> sources_;
+  std::vector<Source> counter_sources_;
 };
 
-// The listener's HTTP stats ("http.ingress_http.*"), resolved once.
-struct HttpStats {
-  explicit HttpStats(Stats& stats);
-  Stats::Counter& rq_total;
-  Stats::Counter& rq_1xx;
-  Stats::Counter& rq_2xx;
-  Stats::Counter& rq_3xx;
-  Stats::Counter& rq_4xx;
-  Stats::Counter& rq_5xx;
-  Stats::Gauge& rq_active;
-  Stats::Counter& cx_total;
-  Stats::Gauge& cx_active;
-  Stats::Counter& rq_timeout;
-  Stats::Counter& cx_protocol_error;
-  Stats::Counter& rq_rx_reset;
+// The listener's HTTP stats ("http.ingress_http.*"). Each worker counts in its own instance
+// (no cache line written by two workers per request); /stats shows the sums (publish()).
+struct alignas(64) HttpStats {
+  Stats::Counter rq_total{0};
+  Stats::Counter rq_1xx{0};
+  Stats::Counter rq_2xx{0};
+  Stats::Counter rq_3xx{0};
+  Stats::Counter rq_4xx{0};
+  Stats::Counter rq_5xx{0};
+  Stats::Gauge rq_active{0};
+  Stats::Counter cx_total{0};
+  Stats::Gauge cx_active{0};
+  Stats::Counter rq_timeout{0};
+  Stats::Counter cx_protocol_error{0};
+  Stats::Counter rq_rx_reset{0};
   void countResponse(int status);
+  // Registers the sums over `all` (which must outlive `stats`' renderings) under Envoy's names.
+  static void publish(Stats& stats, std::vector<const HttpStats*> all);
 };
 
 }  // namespace meshwasm::gateway

@@ -21,21 +21,21 @@ namespace meshwasm::gateway {
 class Session;
 
 struct Worker {
-  Worker(int id, const GatewayConfig& config, Stats& stats, HttpStats& http_stats,
-         AccessLog* access_log)
+  Worker(int id, const GatewayConfig& config, Stats& stats, AccessLog* access_log)
       : id(id),
         config(config),
         stats(stats),
-        http_stats(http_stats),
         access_log(access_log),
         clusters(io, config, stats) {}
 
   int id;
   std::set<Session*> sessions;  // declared before io: sessions may die while io is destroyed
-  boost::asio::io_context io;
+  // Only this worker's thread runs `io` and touches its sockets (other threads only post to it
+  // or hand it accepted sockets): no locking around socket operations.
+  boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   const GatewayConfig& config;
   Stats& stats;
-  HttpStats& http_stats;
+  HttpStats http_stats;  // this worker's share of the listener stats
   AccessLog* access_log;
   ClusterManager clusters;
   // One factory per plugin in chain order, built on this worker's thread.
