@@ -52,25 +52,27 @@ base_admin_port=$(free_port)
 
 # httpbin's teapot, served by the upstream with status 418.
 printf '\n    -=[ teapot ]=-\n\n       _...._\n     .'"'"'  _ _ `.\n    | ."` ^ `". _,\n    \\_;`"---"`|//\n      |       ;/\n      \\_     _/\n        `"""`\n' >"$tmp/teapot.txt"
-cat >"$tmp/nginx.conf" <<EOF
-daemon off;
-worker_processes $workers;
-pid $tmp/nginx.pid;
-error_log $tmp/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/body;
-  proxy_temp_path $tmp/proxy;
-  fastcgi_temp_path $tmp/fastcgi;
-  uwsgi_temp_path $tmp/uwsgi;
-  scgi_temp_path $tmp/scgi;
-  default_type text/plain;
-  upstream backend {
-    server 127.0.0.1:$upstream_port;
-    keepalive 128;
-  }
-  # The upstream both proxies use.
+nginx_conf() {  # NAME: $tmp/NAME.conf around the http-block contents read from stdin
+  local name=$1 d
+  {
+    echo "daemon off;"
+    echo "worker_processes $workers;"
+    echo "pid $tmp/$name.pid;"
+    echo "error_log $tmp/$name.error.log warn;"
+    echo "events { worker_connections 4096; }"
+    echo "http {"
+    echo "  access_log off;"
+    for d in client_body proxy fastcgi uwsgi scgi; do
+      echo "  ${d}_temp_path $tmp/$name.$d;"
+    done
+    echo "  default_type text/plain;"
+    cat
+    echo "}"
+  } >"$tmp/$name.conf"
+}
+# The upstream both proxies use: its own nginx instance, so its CPU is not counted as the
+# proxy's.
+nginx_conf upstream <<CONF
   server {
     listen 127.0.0.1:$upstream_port;
     location = /status/418 {
@@ -83,7 +85,13 @@ http {
       default_type "text/html; charset=utf-8";
     }
   }
-  # nginx doing what header_auth.wasm does.
+CONF
+# nginx doing what header_auth.wasm does.
+nginx_conf proxy <<CONF
+  upstream backend {
+    server 127.0.0.1:$upstream_port;
+    keepalive 128;
+  }
   server {
     listen 127.0.0.1:$nginx_port;
     location / {
@@ -95,25 +103,30 @@ http {
       proxy_set_header Connection "";
     }
   }
-}
-EOF
-"$nginx_bin" -c "$tmp/nginx.conf" -p "$tmp" 2>"$tmp/nginx.stderr" &
+CONF
+"$nginx_bin" -c "$tmp/upstream.conf" -p "$tmp" 2>"$tmp/upstream.stderr" &
 pids+=($!)
+"$nginx_bin" -c "$tmp/proxy.conf" -p "$tmp" 2>"$tmp/nginx.stderr" &
+nginx_pid=$!
+pids+=($nginx_pid)
 "$meshwasm" run --plugin "$plugin" --engine "$engine" --workers "$workers" --no-access-log \
   --log-level "$log_level" \
   --upstream "http://127.0.0.1:$upstream_port" --listen "127.0.0.1:$gateway_port" \
   --admin "127.0.0.1:$admin_port" 2>"$tmp/gateway.stderr" &
-pids+=($!)
+gateway_pid=$!
+pids+=($gateway_pid)
 if [ -n "$baseline" ]; then
   "$baseline/bin/meshwasm" run --plugin "$plugin" --engine "$engine" --workers "$workers" \
     --no-access-log --log-level "$log_level" \
     --upstream "http://127.0.0.1:$upstream_port" --listen "127.0.0.1:$base_port" \
     --admin "127.0.0.1:$base_admin_port" 2>"$tmp/baseline.stderr" &
-  pids+=($!)
+  baseline_pid=$!
+  pids+=($baseline_pid)
 fi
 
 for i in $(seq 1 100); do
   if curl -s -o /dev/null "127.0.0.1:$nginx_port/" &&
+    curl -s -o /dev/null "127.0.0.1:$upstream_port/status/418" &&
     curl -s -o /dev/null "127.0.0.1:$admin_port/ready" &&
     { [ -z "$baseline" ] || curl -s -o /dev/null "127.0.0.1:$base_admin_port/ready"; }; then
     break
@@ -135,46 +148,72 @@ if [ -n "$baseline" ]; then
   check baseline-allow "127.0.0.1:$base_port/status/418" 418 "allow: true"
 fi
 
-run_wrk() {  # port [header] -> "rps p99_ms"
-  local out args=()
-  [ -n "${2:-}" ] && args=(-H "$2")
+# CPU ticks "user system" of a process and its children (nginx's workers), every thread.
+cpu_ticks() {
+  local u=0 sy=0 p task x
+  for p in "$1" $(pgrep -P "$1" || true); do
+    for task in /proc/"$p"/task/*; do
+      [ -r "$task/stat" ] || continue
+      read -r -a x < <(sed 's/.*) //' "$task/stat")
+      u=$((u + x[11]))
+      sy=$((sy + x[12]))
+    done
+  done
+  echo "$u $sy"
+}
+run_wrk() {  # port pid [header] -> "rps p99_ms cpu_us_per_request"
+  local out args=() u0 s0 u1 s1 rps p99 requests cpu
+  [ -n "${3:-}" ] && args=(-H "$3")
+  read -r u0 s0 < <(cpu_ticks "$2")
   out=$(wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "${args[@]}" \
     "http://127.0.0.1:$1/status/418")
-  local rps p99
+  read -r u1 s1 < <(cpu_ticks "$2")
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  cpu=$(awk -v t=$((u1 - u0 + s1 - s0)) -v hz="$(getconf CLK_TCK)" -v r="$requests" \
+    'BEGIN {printf "%.2f", t / hz * 1e6 / r}')
   if grep -q "Socket errors" <<<"$out"; then echo "wrk: $(grep 'Socket errors' <<<"$out")" >&2; fi
-  echo "$rps $p99"
+  echo "$rps $p99 $cpu"
 }
 
 echo "wrk -t$threads -c$connections -d${duration}s, $workers workers each, engine $engine," \
   "plugin log level $log_level, $(nproc) cores, $runs round(s)"
-printf '%-6s %-8s %-10s %12s %10s %8s %9s %s\n' round path server req/s p99_ms ratio p99_ratio load
+fmt='%-6s %-8s %-10s %12s %10s %8s %9s %11s %9s %s\n'
+printf "$fmt" round path server req/s p99_ms ratio p99_ratio cpu_us/req cpu_ratio load
 servers=(nginx meshwasm)
 [ -n "$baseline" ] && servers+=(baseline)
 declare -A port=([nginx]=$nginx_port [meshwasm]=$gateway_port [baseline]=$base_port)
-declare -A sum
+declare -A pid=([nginx]=$nginx_pid [meshwasm]=$gateway_pid [baseline]=${baseline_pid:-0})
+declare -A sum psum csum
+ratio() { awk -v g="$1" -v n="$2" 'BEGIN {printf "%.2f", g / n}'; }
+add() { awk -v a="${1:-0}" -v r="$2" 'BEGIN {print a + r}'; }
 for round in $(seq 1 "$runs"); do
   for path in deny allow; do
     header=""
     [ "$path" = allow ] && header="allow: true"
-    declare -A rps=() p99=()
+    declare -A rps=() p99=() cpu=()
     for server in "${servers[@]}"; do
       load=$(cut -d' ' -f1 /proc/loadavg)
-      read -r rps[$server] p99[$server] < <(run_wrk "${port[$server]}" "$header")
-      ratio=$(awk -v g="${rps[$server]}" -v n="${rps[nginx]}" 'BEGIN {printf "%.2f", g/n}')
-      p99ratio=$(awk -v g="${p99[$server]}" -v n="${p99[nginx]}" 'BEGIN {printf "%.2f", g/n}')
-      printf '%-6s %-8s %-10s %12s %10s %8s %9s %s\n' "$round" "$path" "$server" \
-        "${rps[$server]}" "${p99[$server]}" "$ratio" "$p99ratio" "$load"
-      sum[$path.$server]=$(awk -v a="${sum[$path.$server]:-0}" -v r="$ratio" 'BEGIN {print a + r}')
+      read -r rps[$server] p99[$server] cpu[$server] < \
+        <(run_wrk "${port[$server]}" "${pid[$server]}" "$header")
+      r=$(ratio "${rps[$server]}" "${rps[nginx]}")
+      pr=$(ratio "${p99[$server]}" "${p99[nginx]}")
+      cr=$(ratio "${cpu[$server]}" "${cpu[nginx]}")
+      printf "$fmt" "$round" "$path" "$server" "${rps[$server]}" "${p99[$server]}" "$r" "$pr" \
+        "${cpu[$server]}" "$cr" "$load"
+      sum[$path.$server]=$(add "${sum[$path.$server]:-}" "$r")
+      psum[$path.$server]=$(add "${psum[$path.$server]:-}" "$pr")
+      csum[$path.$server]=$(add "${csum[$path.$server]:-}" "$cr")
     done
   done
 done
+mean() { awk -v s="$1" -v n="$runs" 'BEGIN {printf "%.2f", s / n}'; }
 for path in deny allow; do
   for server in "${servers[@]}"; do
     [ "$server" = nginx ] && continue
-    echo "$path: $server/nginx mean req/s ratio over $runs round(s):" \
-      "$(awk -v s="${sum[$path.$server]}" -v n="$runs" 'BEGIN {printf "%.2f", s/n}')" \
-      "(goal: >= 1, and p99 ratio <= 1)"
+    echo "$path: $server/nginx, mean of $runs round(s): req/s $(mean "${sum[$path.$server]}")" \
+      "(goal >= 1), p99 $(mean "${psum[$path.$server]}") (goal <= 1)," \
+      "CPU per request $(mean "${csum[$path.$server]}")"
   done
 done
