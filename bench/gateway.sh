@@ -10,7 +10,8 @@
 #              sidecars: header_auth logs one or two info lines per request, nginx logs nothing),
 #              RUNS (rounds, default 1; each round measures every server once per path, in turn),
 #              BASELINE (a second build dir, e.g. one built from an older commit: its meshwasm
-#              runs too, in the same rounds, so before/after share the same conditions).
+#              runs too, in the same rounds, so before/after share the same conditions),
+#              BASELINE_PLUGIN (the baseline's header_auth.wasm; default the current one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -23,9 +24,11 @@ engine=${ENGINE:-aot}
 log_level=${LOG_LEVEL:-warning}
 runs=${RUNS:-1}
 baseline=${BASELINE:-}
+baseline_plugin=${BASELINE_PLUGIN:-}
 meshwasm=$build/bin/meshwasm
 plugin=$wasm_dir/header_auth.wasm
-for f in "$meshwasm" "$plugin" ${baseline:+"$baseline/bin/meshwasm"}; do
+baseline_plugin=${baseline_plugin:-$plugin}
+for f in "$meshwasm" "$plugin" ${baseline:+"$baseline/bin/meshwasm" "$baseline_plugin"}; do
   [ -e "$f" ] || { echo "missing $f (build first)" >&2; exit 1; }
 done
 command -v wrk >/dev/null || { echo "wrk is not installed (scripts/install-deps)" >&2; exit 1; }
@@ -116,7 +119,7 @@ pids+=($nginx_pid)
 gateway_pid=$!
 pids+=($gateway_pid)
 if [ -n "$baseline" ]; then
-  "$baseline/bin/meshwasm" run --plugin "$plugin" --engine "$engine" --workers "$workers" \
+  "$baseline/bin/meshwasm" run --plugin "$baseline_plugin" --engine "$engine" --workers "$workers" \
     --no-access-log --log-level "$log_level" \
     --upstream "http://127.0.0.1:$upstream_port" --listen "127.0.0.1:$base_port" \
     --admin "127.0.0.1:$base_admin_port" 2>"$tmp/baseline.stderr" &

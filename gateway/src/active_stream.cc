@@ -238,7 +238,8 @@ void ActiveStream::respondHeaders(HeaderMap& headers, bool end_stream) {
     close = true;
   }
   w.http_stats.countResponse(status);
-  appendResponseHead(session_.outputBuffer(), headers, chunked_, close);
+  // The status line from the status the stream recorded (read from ":status" on the way here).
+  appendResponseHead(session_.outputBuffer(), headers, status > 0 ? status : 200, chunked_, close);
   session_.write({});
   if (end_stream || head_request_) complete();
 }

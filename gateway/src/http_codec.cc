@@ -17,8 +17,14 @@ using boost::beast::error_code;
 namespace {
 
 bool isHopByHop(std::string_view name) {
-  return name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
-         name == "transfer-encoding" || name == "upgrade" || name == "te";
+  switch (name.size()) {  // by length first: this runs for every header of every message
+    case 2: return name == "te";
+    case 7: return name == "upgrade";
+    case 10: return name == "connection" || name == "keep-alive";
+    case 16: return name == "proxy-connection";
+    case 17: return name == "transfer-encoding";
+    default: return false;
+  }
 }
 
 // Header entries reserved up front (growing the vector one field at a time showed in profiles).
@@ -301,6 +307,11 @@ void appendResponseHead(std::string& out, const HeaderMap& headers, bool chunked
     s->copy(text, sizeof(text) - 1);
     status = std::atoi(text);
   }
+  appendResponseHead(out, headers, status, chunked, close);
+}
+
+void appendResponseHead(std::string& out, const HeaderMap& headers, int status, bool chunked,
+                        bool close) {
   char digits[16];
   auto [digits_end, digits_ec] = std::to_chars(digits, digits + sizeof(digits), status);
   out.append("HTTP/1.1 ");

@@ -62,6 +62,9 @@ class MessageDecoder {
 std::string encodeResponseHead(const HeaderMap& headers, bool chunked, bool close);
 // The same, appended to `out`.
 void appendResponseHead(std::string& out, const HeaderMap& headers, bool chunked, bool close);
+// The same with the status already known (the ":status" entry is not read).
+void appendResponseHead(std::string& out, const HeaderMap& headers, int status, bool chunked,
+                        bool close);
 // "GET /path HTTP/1.1\r\nhost: ...\r\n" ...
 std::string encodeRequestHead(const HeaderMap& headers, bool chunked);
 void appendChunk(std::string& out, std::string_view data);
