@@ -673,6 +673,34 @@ TEST_F(HostCalls, MemoryGrowthDuringTheAllocatorIsSafe) {
   EXPECT_GT(vm_->memory_bytes.size(), 65536u);
 }
 
+TEST_F(HostCalls, HeaderPairsAreEncodedIntoMemoryTheAllocatorJustGrew) {
+  Headers h = {{":status", "200"}, {"content-type", "text/plain"}};
+  StreamState s;
+  s.maps[2] = &h;
+  s.readable[2] = true;
+  enterStream(s);
+  vm_->grow_on_malloc = true;
+  const size_t before = vm_->memory_bytes.size();
+  EXPECT_EQ(call("proxy_get_header_map_pairs", {2, kOutPtr, kOutLen}), kOk);
+  EXPECT_GT(vm_->memory_bytes.size(), before);
+  EXPECT_EQ(outBuffer(), abi::encodePairs(h));
+}
+
+TEST_F(HostCalls, HeaderPairsWithAFailingAllocator) {
+  Headers h = {{"a", "b"}};
+  StreamState s;
+  s.maps[0] = &h;
+  s.readable[0] = true;
+  enterStream(s);
+  vm_->malloc_returns_zero = true;
+  EXPECT_EQ(call("proxy_get_header_map_pairs", {0, kOutPtr, kOutLen}), kIma);
+  vm_->malloc_returns_zero = false;
+  vm_->malloc_traps = true;
+  Outcome o = callIn("env", "proxy_get_header_map_pairs", {0, kOutPtr, kOutLen});
+  EXPECT_FALSE(o.ok);
+  EXPECT_EQ(o.trap, "unreachable");
+}
+
 TEST_F(HostCalls, RestrictedPhasesTrapOutsideTheirAllowLists) {
   uint32_t m = put("x");
   instance_->setPhase(Phase::Start);
