@@ -1,14 +1,13 @@
 // Upstream clusters of one worker: a connection pool per cluster and one request at a time per
-// connection (HTTP/1.1), plus the built-in httpbin reached by direct dispatch.
+// connection (HTTP/1.1), plus the built-in httpbin reached by direct dispatch. A pooled
+// connection keeps its read outstanding, so an upstream closing it is noticed while it idles.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <array>
 #include <chrono>
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -110,31 +109,25 @@ class ClusterManager {
   };
   const ClusterCounters& counters(const ClusterConfig& cluster);
 
-  // Pooled idle connections.
-  struct Pool;
-  // A connection's read buffer stays with it in the pool (a 16 KiB allocation per request
-  // otherwise, which also made glibc consolidate its fast bins every time).
-  using ReadBuffer = std::array<char, 16384>;
-  void release(const std::string& cluster, boost::asio::ip::tcp::socket socket,
-               std::unique_ptr<ReadBuffer> buffer);
-  bool takeIdle(const std::string& cluster, boost::asio::ip::tcp::socket* socket,
-                std::unique_ptr<ReadBuffer>* buffer);
+  // One configured cluster of this worker: its endpoint (resolved once, and its text for the
+  // access log), counters, deadline queues and pool of idle connections.
+  struct Cluster;
+  // Closes the pooled idle connections (shutdown).
   void closeIdle();
+  // Idle connections pooled for `cluster` (tests).
+  size_t idleCount(std::string_view cluster) const;
 
   boost::asio::io_context& io() { return io_; }
   Stats& stats() { return stats_; }
 
  private:
+  Cluster* find(std::string_view name);  // nullptr when not configured
+  Cluster& ready(Cluster& cluster);
+
   boost::asio::io_context& io_;
   const GatewayConfig& config_;
   Stats& stats_;
-  struct IdleConnection {
-    boost::asio::ip::tcp::socket socket;
-    std::unique_ptr<ReadBuffer> buffer;
-  };
-  std::map<std::string, std::deque<IdleConnection>, std::less<>> idle_;
-  std::map<std::string, boost::asio::ip::tcp::endpoint, std::less<>> endpoints_;
-  std::map<std::string, ClusterCounters, std::less<>> counters_;
+  std::map<std::string, std::unique_ptr<Cluster>, std::less<>> clusters_;
 };
 
 }  // namespace meshwasm::gateway
