@@ -24,6 +24,17 @@ StreamState* currentStream(WasmInstance& w) {
   return ctx ? ctx->stream : nullptr;
 }
 
+// name == lowerCase(key), without building the lower-cased key.
+bool equalsLowerCased(std::string_view name, std::string_view key) {
+  if (name.size() != key.size()) return false;
+  for (size_t i = 0; i < key.size(); ++i) {
+    char c = key[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (name[i] != c) return false;
+  }
+  return true;
+}
+
 Headers decodeHeaders(std::string_view buffer) {
   Headers out;
   auto pairs = abi::decodePairs(buffer);
@@ -149,10 +160,9 @@ uint32_t proxyGetHeaderMapValue(WasmInstance& w, const uint64_t* a) {
   if (ref->view == nullptr) {
     return res(ref->in_log ? WasmResult::NotFound : WasmResult::BadArgument);
   }
-  std::string k = lowerCase(*key);
   for (const auto& [name, value] : *ref->view) {
-    if (name == k) {
-      std::string copy = value;
+    if (equalsLowerCased(name, *key)) {
+      std::string copy = value;  // the allocator may move guest memory, not the map
       return res(w.writeOutBuffer(copy, u32(a[3]), u32(a[4])));
     }
   }
