@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -234,14 +235,29 @@ class Decoder final : public MessageDecoder {
   std::string details_;
 };
 
+bool isWritten(const std::string& name) {
+  return !(!name.empty() && name[0] == ':') && !isHopByHop(name);
+}
+
+// "name: value\r\n" for every header that goes on the wire: sized once, then copied in place.
 void appendHeaders(std::string& out, const HeaderMap& headers) {
+  size_t size = 0;
   for (const auto& [k, v] : headers.entries()) {
-    if (!k.empty() && k[0] == ':') continue;
-    if (isHopByHop(k)) continue;
-    out.append(k);
-    out.append(": ");
-    out.append(v);
-    out.append("\r\n");
+    if (isWritten(k)) size += k.size() + v.size() + 4;
+  }
+  size_t pos = out.size();
+  out.resize(pos + size);
+  char* p = out.data() + pos;
+  for (const auto& [k, v] : headers.entries()) {
+    if (!isWritten(k)) continue;
+    std::memcpy(p, k.data(), k.size());
+    p += k.size();
+    *p++ = ':';
+    *p++ = ' ';
+    std::memcpy(p, v.data(), v.size());
+    p += v.size();
+    *p++ = '\r';
+    *p++ = '\n';
   }
 }
 
