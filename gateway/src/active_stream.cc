@@ -171,12 +171,8 @@ void ActiveStream::onUpstreamHeaders(HeaderMap headers, bool end_stream) {
   fm_->encodeHeaders(std::move(headers), end_stream);
 }
 
-void ActiveStream::enterEvent() { session_.enterEvent(); }
-
-void ActiveStream::leaveEvent() {
-  Session& session = session_;
-  session.leaveEvent();  // may end this stream: nothing of this object is used after it
-}
+// The downstream session batches the upstream's events; it outlives this stream's end.
+EventBatch* ActiveStream::eventBatch() { return &session_; }
 
 void ActiveStream::onUpstreamData(std::string_view data, bool end_stream) {
   fm_->encodeData(data, end_stream);

@@ -43,8 +43,7 @@ class ActiveStream final : public FilterChainSink, public UpstreamCallbacks {
   void onUpstreamData(std::string_view data, bool end_stream) override;
   void onUpstreamTrailers(HeaderMap trailers) override;
   void onUpstreamFailure(UpstreamFailure failure, bool headers_received) override;
-  void enterEvent() override;
-  void leaveEvent() override;
+  EventBatch* eventBatch() override;
 
  private:
   void complete();

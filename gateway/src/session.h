@@ -18,7 +18,9 @@ namespace meshwasm::gateway {
 
 class ActiveStream;
 
-class Session : public std::enable_shared_from_this<Session>, public MessageCallbacks {
+class Session : public std::enable_shared_from_this<Session>,
+                public MessageCallbacks,
+                public EventBatch {
  public:
   Session(Worker& worker, boost::asio::ip::tcp::socket socket);
   ~Session() override;
@@ -42,9 +44,10 @@ class Session : public std::enable_shared_from_this<Session>, public MessageCall
     std::shared_ptr<Session> session_;
   };
 
-  // The same bracket for events that arrive through the active stream (upstream responses).
-  void enterEvent();
-  void leaveEvent();
+  // EventBatch: the same bracket for events that arrive through the active stream (upstream
+  // responses).
+  void enterEvent() override;
+  void leaveEvent() override;
 
   // From the active stream.
   void write(std::string_view bytes);

@@ -192,7 +192,7 @@ class TcpUpstreamRequest final : public UpstreamRequest,
   void onConnectionRead(UpstreamConnection& c, const error_code& ec, size_t n) {
     if (closed_ || failed_) return;
     auto self = shared_from_this();  // the receiver may drop this request during the event
-    EventGuard event(cb_);
+    EventGuard event(cb_ ? cb_->eventBatch() : nullptr);
     if (ec) {
       if (ec == asio::error::eof && c.decoder->started() && !response_done_ &&
           c.decoder->feedEof()) {
@@ -240,20 +240,20 @@ class TcpUpstreamRequest final : public UpstreamRequest,
   }
 
  private:
-  // Brackets one read event for the receiver (see UpstreamCallbacks::enterEvent).
+  // Brackets one read event on the receiver's batch (see UpstreamCallbacks::eventBatch).
   class EventGuard {
    public:
-    explicit EventGuard(UpstreamCallbacks* cb) : cb_(cb) {
-      if (cb_) cb_->enterEvent();
+    explicit EventGuard(EventBatch* batch) : batch_(batch) {
+      if (batch_) batch_->enterEvent();
     }
     ~EventGuard() {
-      if (cb_) cb_->leaveEvent();
+      if (batch_) batch_->leaveEvent();
     }
     EventGuard(const EventGuard&) = delete;
     EventGuard& operator=(const EventGuard&) = delete;
 
    private:
-    UpstreamCallbacks* cb_;
+    EventBatch* batch_;
   };
 
   class ConnectDeadline final : public DeadlineQueue::Entry {

@@ -25,6 +25,18 @@ enum class UpstreamFailure {
   Timeout,         // UT: no complete response within the cluster timeout
 };
 
+// Batches what one network event produces (the downstream session of a stream): writes and
+// the end of a stream are carried out when the outermost leaveEvent() returns. It keeps itself
+// alive from enterEvent() until leaveEvent() returned, whatever the event ends.
+class EventBatch {
+ public:
+  virtual void enterEvent() = 0;
+  virtual void leaveEvent() = 0;
+
+ protected:
+  ~EventBatch() = default;
+};
+
 class UpstreamCallbacks {
  public:
   virtual ~UpstreamCallbacks() = default;
@@ -33,11 +45,10 @@ class UpstreamCallbacks {
   virtual void onUpstreamTrailers(HeaderMap trailers) = 0;
   // Called at most once, and never after the response completed.
   virtual void onUpstreamFailure(UpstreamFailure failure, bool headers_received) = 0;
-  // Bracket the callbacks made for one network event of the upstream connection, so the
-  // receiver can batch what they produce. leaveEvent() is the last call of the event, and the
-  // receiver may be gone after it.
-  virtual void enterEvent() {}
-  virtual void leaveEvent() {}
+  // Where the callbacks of one network event of the upstream connection are batched, or
+  // nullptr. Asked before the event; the receiver itself may be gone when the event ends, the
+  // batch may not.
+  virtual EventBatch* eventBatch() { return nullptr; }
 };
 
 // One request to a cluster. Callbacks arrive asynchronously on the worker's thread; after

@@ -151,6 +151,14 @@ uint16_t closedPort() {
 const std::string kTeapot =
     "HTTP/1.1 418 I'm a teapot\r\ncontent-length: 6\r\ncontent-type: text/plain\r\n\r\nteapot";
 
+// Counts the event brackets the upstream opens and closes.
+struct CountingBatch : EventBatch {
+  void enterEvent() override { ++entered; }
+  void leaveEvent() override { ++left; }
+  int entered = 0;
+  int left = 0;
+};
+
 // What one request reported.
 struct Recorder : UpstreamCallbacks {
   void onUpstreamHeaders(HeaderMap h, bool end_stream) override {
@@ -167,16 +175,14 @@ struct Recorder : UpstreamCallbacks {
     failure = f;
     done = true;
   }
-  void enterEvent() override { ++entered; }
-  void leaveEvent() override { ++left; }
+  EventBatch* eventBatch() override { return &batch; }
 
   std::string status;
   std::string body;
   std::vector<std::string> events;
   std::optional<UpstreamFailure> failure;
   bool done = false;
-  int entered = 0;
-  int left = 0;
+  CountingBatch batch;
 };
 
 class UpstreamPool : public ::testing::Test {
@@ -237,8 +243,8 @@ TEST_F(UpstreamPool, KeepAliveConnectionIsReusedForTheNextRequest) {
     EXPECT_EQ(r.status, "418");
     EXPECT_EQ(r.body, "teapot");
     EXPECT_FALSE(r.failure);
-    EXPECT_EQ(r.entered, r.left);
-    EXPECT_GE(r.entered, 1);
+    EXPECT_EQ(r.batch.entered, r.batch.left);
+    EXPECT_GE(r.batch.entered, 1);
     EXPECT_EQ(request->upstreamHost(), "127.0.0.1:" + std::to_string(server.port()));
     EXPECT_EQ(cm_->idleCount("backend"), 1u);
   }
@@ -510,6 +516,64 @@ TEST_F(UpstreamPool, UnknownClusterGetsNoRequest) {
   configure(closedPort());
   Recorder r;
   EXPECT_EQ(cm_->newRequest("nope", r, UpstreamContext{}), nullptr);
+}
+
+// A receiver may be destroyed by its own last callback (an HTTP call's collector is): the
+// event's closing bracket goes to its batch, which outlives it, never to the receiver.
+TEST(UpstreamEvents, ReceiverDestroyedInItsLastCallbackIsNotCalledAgain) {
+  ScriptedServer server([](ServerConn& c, int) {
+    while (!c.readRequest().empty()) c.send(kTeapot);
+  });
+  boost::asio::io_context io;
+  GatewayConfig config;
+  ClusterConfig cluster;
+  cluster.name = "backend";
+  cluster.host = "127.0.0.1";
+  cluster.port = server.port();
+  config.clusters.push_back(cluster);
+  Stats stats;
+  ClusterManager cm(io, config, stats);
+
+  struct SelfDestroying : UpstreamCallbacks {
+    CountingBatch* batch = nullptr;
+    std::unique_ptr<SelfDestroying>* owner = nullptr;
+    bool* done = nullptr;
+    void onUpstreamHeaders(HeaderMap, bool) override {}
+    void onUpstreamData(std::string_view, bool end_stream) override {
+      if (!end_stream) return;
+      *done = true;
+      owner->reset();  // gone before the event ends
+    }
+    void onUpstreamTrailers(HeaderMap) override {}
+    void onUpstreamFailure(UpstreamFailure, bool) override {
+      *done = true;
+      owner->reset();
+    }
+    EventBatch* eventBatch() override { return batch; }
+  };
+  CountingBatch batch;
+  bool done = false;
+  auto receiver = std::make_unique<SelfDestroying>();
+  receiver->batch = &batch;
+  receiver->owner = &receiver;
+  receiver->done = &done;
+  auto request = cm.newRequest("backend", *receiver, UpstreamContext{"127.0.0.1"});
+  ASSERT_TRUE(request);
+  HeaderMap h;
+  h.add(":method", "GET");
+  h.add(":path", "/status/418");
+  h.add(":authority", "backend");
+  request->sendHeaders(h, true);
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!done && std::chrono::steady_clock::now() < deadline) {
+    io.run_for(5ms);
+    if (io.stopped()) io.restart();
+  }
+  EXPECT_TRUE(done);
+  EXPECT_EQ(receiver, nullptr);
+  EXPECT_GE(batch.entered, 1);
+  EXPECT_EQ(batch.entered, batch.left);
+  request.reset();
 }
 
 }  // namespace
