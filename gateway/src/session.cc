@@ -205,13 +205,9 @@ void Session::sendDirect(int status, std::string_view body, bool close) {
 
 // ------------------------------------------------------------------ writing
 
-Session::EventScope::EventScope(Session& session) : session_(session.shared_from_this()) {
-  ++session_->event_depth_;
-}
+Session::EventScope::EventScope(Session& session) : session_(session) { session_.enterEvent(); }
 
-Session::EventScope::~EventScope() {
-  if (--session_->event_depth_ == 0) session_->endEvent();
-}
+Session::EventScope::~EventScope() { session_.leaveEvent(); }
 
 void Session::enterEvent() {
   if (event_depth_++ == 0) event_keep_alive_ = shared_from_this();

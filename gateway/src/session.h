@@ -31,8 +31,9 @@ class Session : public std::enable_shared_from_this<Session>,
   void abort();
 
   // Brackets the handling of one event (bytes read, an upstream response event): writes and
-  // the end of the stream made inside are carried out when the outermost scope closes, in one
-  // send and without a posted task. Outside any scope they are posted.
+  // the end of the stream made inside are carried out when the outermost bracket closes, in
+  // one send and without a posted task. Outside any bracket they are posted. EventScope is the
+  // bracket for the session's own reads; enterEvent()/leaveEvent() below are the same bracket.
   class EventScope {
    public:
     explicit EventScope(Session& session);
@@ -41,11 +42,12 @@ class Session : public std::enable_shared_from_this<Session>,
     EventScope& operator=(const EventScope&) = delete;
 
    private:
-    std::shared_ptr<Session> session_;
+    Session& session_;
   };
 
-  // EventBatch: the same bracket for events that arrive through the active stream (upstream
-  // responses).
+  // EventBatch: the bracket for events that arrive through the active stream (upstream
+  // responses). The session keeps itself alive from the outermost enterEvent() to its
+  // leaveEvent().
   void enterEvent() override;
   void leaveEvent() override;
 
