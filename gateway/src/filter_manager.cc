@@ -1,7 +1,6 @@
 #include "filter_manager.h"
 
 #include <cctype>
-#include <cstdlib>
 #include <utility>
 
 namespace meshwasm::gateway {
@@ -28,50 +27,50 @@ void buildLocalReply(int status, std::string& body, HeaderMap& headers, bool hea
   headers = std::move(out);
 }
 
+FilterManager::Deferred FilterManager::Callbacks::action(Deferred::Kind kind) const {
+  Deferred d;
+  d.kind = kind;
+  d.filter_index = index_;
+  return d;
+}
+
+void FilterManager::Callbacks::deferReply(Deferred d, std::string body, HeaderMap headers,
+                                          std::string details) {
+  if (m_.callback_depth_ > 0 && m_.current_filter_ == index_) m_.current_sent_local_reply_ = true;
+  d.from_encode = m_.encode_.active;
+  d.body = std::move(body);
+  d.headers = std::move(headers);
+  d.details = std::move(details);
+  m_.defer(std::move(d));
+}
+
 void FilterManager::Callbacks::continueDecoding() {
-  Deferred d;
-  d.kind = Deferred::Kind::ContinueDecoding;
-  d.filter_index = index_;
-  m_.defer(std::move(d));
+  m_.defer(action(Deferred::Kind::ContinueDecoding));
 }
+
 void FilterManager::Callbacks::continueEncoding() {
-  Deferred d;
-  d.kind = Deferred::Kind::ContinueEncoding;
-  d.filter_index = index_;
-  m_.defer(std::move(d));
+  m_.defer(action(Deferred::Kind::ContinueEncoding));
 }
+
 void FilterManager::Callbacks::sendLocalReply(int status, std::string body, HeaderMap headers,
                                               std::string details) {
-  if (m_.callback_depth_ > 0 && m_.current_filter_ == index_) m_.current_sent_local_reply_ = true;
-  Deferred d;
-  d.kind = Deferred::Kind::LocalReply;
-  d.filter_index = index_;
-  d.from_encode = m_.encode_.active;
+  Deferred d = action(Deferred::Kind::LocalReply);
   d.status = status;
-  d.body = std::move(body);
-  d.headers = std::move(headers);
-  d.details = std::move(details);
-  m_.defer(std::move(d));
+  deferReply(std::move(d), std::move(body), std::move(headers), std::move(details));
 }
+
 void FilterManager::Callbacks::sendPreparedReply(HeaderMap headers, std::string body,
                                                  std::string details) {
-  if (m_.callback_depth_ > 0 && m_.current_filter_ == index_) m_.current_sent_local_reply_ = true;
-  Deferred d;
-  d.kind = Deferred::Kind::PreparedReply;
-  d.filter_index = index_;
-  d.from_encode = m_.encode_.active;
-  d.body = std::move(body);
-  d.headers = std::move(headers);
-  d.details = std::move(details);
-  m_.defer(std::move(d));
+  deferReply(action(Deferred::Kind::PreparedReply), std::move(body), std::move(headers),
+             std::move(details));
 }
+
 void FilterManager::Callbacks::resetStream(std::string details) {
-  Deferred d;
-  d.kind = Deferred::Kind::Reset;
-  d.filter_index = index_;
+  Deferred d = action(Deferred::Kind::Reset);
   d.details = std::move(details);
   m_.defer(std::move(d));
 }
+
 StreamInfo& FilterManager::Callbacks::streamInfo() {
   return m_.info_;
 }
@@ -136,12 +135,7 @@ void FilterManager::execute(Deferred& d) {
                    std::move(d.details));
       return;
     case Deferred::Kind::PreparedReply: {
-      int status = 500;
-      if (auto s = d.headers.get(":status")) {
-        char text[16] = {};
-        s->copy(text, sizeof(text) - 1);
-        status = std::atoi(text);
-      }
+      int status = statusCode(d.headers).value_or(500);
       doLocalReply(d.filter_index, d.from_encode, status, std::move(d.body), std::move(d.headers),
                    std::move(d.details), true);
       return;
@@ -390,11 +384,7 @@ void FilterManager::deliverToSink(Direction& dir, int phase) {
     bool eos = s.end_stream && s.data.empty() && !s.trailers_pending;
     if (dir.encode) {
       response_headers_sent_ = true;
-      if (auto st = response_headers_->get(":status")) {
-        char text[16] = {};
-        st->copy(text, sizeof(text) - 1);
-        info_.response_code = std::atoi(text);
-      }
+      if (auto status = statusCode(*response_headers_)) info_.response_code = *status;
       sink_.respondHeaders(*response_headers_, eos);
     } else {
       sink_.routeHeaders(*request_headers_, eos);

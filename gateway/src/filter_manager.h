@@ -122,6 +122,9 @@ class FilterManager {
 
    private:
     std::string* bodyOf(Direction& dir);
+    Deferred action(Deferred::Kind kind) const;
+    // Defers a reply of this filter (and marks that the current callback sent one).
+    void deferReply(Deferred d, std::string body, HeaderMap headers, std::string details);
     FilterManager& m_;
     size_t index_;
   };

@@ -1,6 +1,7 @@
 #include "meshwasm/gateway/header_map.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <tuple>
 
 namespace meshwasm::gateway {
@@ -83,6 +84,14 @@ size_t HeaderMap::remove(std::string_view name) {
   size_t before = entries_.size();
   std::erase_if(entries_, [&](const Entry& e) { return sameName(e.first, name); });
   return before - entries_.size();
+}
+
+std::optional<int> statusCode(const HeaderMap& headers) {
+  auto value = headers.get(":status");
+  if (!value) return std::nullopt;
+  char text[16] = {};  // atoi on a bounded copy (no allocation)
+  value->copy(text, sizeof(text) - 1);
+  return std::atoi(text);
 }
 
 size_t HeaderMap::byteSize() const {

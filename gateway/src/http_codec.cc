@@ -4,7 +4,6 @@
 #include <boost/beast/http/error.hpp>
 
 #include <charconv>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -317,13 +316,7 @@ std::string encodeResponseHead(const HeaderMap& headers, bool chunked, bool clos
 }
 
 void appendResponseHead(std::string& out, const HeaderMap& headers, bool chunked, bool close) {
-  int status = 200;
-  if (auto s = headers.get(":status")) {
-    char text[16] = {};  // atoi on a bounded copy (no allocation)
-    s->copy(text, sizeof(text) - 1);
-    status = std::atoi(text);
-  }
-  appendResponseHead(out, headers, status, chunked, close);
+  appendResponseHead(out, headers, statusCode(headers).value_or(200), chunked, close);
 }
 
 void appendResponseHead(std::string& out, const HeaderMap& headers, int status, bool chunked,

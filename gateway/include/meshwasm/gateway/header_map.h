@@ -42,6 +42,10 @@ class HeaderMap {
   std::vector<Entry> entries_;
 };
 
+// The ":status" entry read as a number (its leading digits, as atoi reads them), or nullopt
+// when there is none.
+std::optional<int> statusCode(const HeaderMap& headers);
+
 std::string toLower(std::string_view s);
 bool equalsIgnoreCase(std::string_view a, std::string_view b);
 
