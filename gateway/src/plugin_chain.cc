@@ -134,7 +134,9 @@ class WasmPluginChain final : public PluginChain {
       if (vm) vm->shutdown();  // proxy_on_done / proxy_on_delete on the root context
     }
     state.vms.clear();
-    // The embedder goes last: VMs still referenced elsewhere no longer call it.
+    // The embedder goes last: VMs still referenced elsewhere no longer call it. Workers stop
+    // on their own threads at the same time, so the list is shared under the lock.
+    std::lock_guard<std::mutex> lock(mutex_);
     pending_embedders_.push_back(std::move(state.embedder));
   }
 
@@ -208,7 +210,7 @@ class WasmPluginChain final : public PluginChain {
   std::atomic<abi::LogLevel> level_;
   std::mutex mutex_;
   std::map<int, WorkerState> workers_;
-  std::vector<std::unique_ptr<WorkerEmbedder>> pending_embedders_;
+  std::vector<std::unique_ptr<WorkerEmbedder>> pending_embedders_;  // under mutex_
 };
 
 }  // namespace
