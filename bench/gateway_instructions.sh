@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # User-space instructions per request of `meshwasm run` (header_auth.wasm, one worker, the plugin
-# included), counted by valgrind's callgrind: deterministic, so small changes show even on a busy
+# included) and, as the peer, of nginx doing the same job (the rule of bench/gateway.sh, one
+# process), counted by valgrind's callgrind: deterministic, so small changes show even on a busy
 # machine. One sequential keep-alive client sends N deny requests (no allow header -> 403) and N
-# allow requests (allow: true -> 418 from an nginx upstream); counters are zeroed after a warm-up.
+# allow requests (allow: true -> 418 from an nginx upstream) to each; counters are zeroed after a
+# warm-up.
 #
 # Usage: bench/gateway_instructions.sh [BUILD_DIR] [WASM_DIR]
 # Environment: REQUESTS (per path, default 5000), ENGINE (aot; interp works too), TOP (how many
-#              functions of the inclusive profile to print per path, default 0).
+#              functions of the inclusive profile to print per path, default 0), KEEP (a
+#              directory to copy the callgrind profiles into, as SERVER.PATH.out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -14,6 +17,7 @@ wasm_dir=${2:-$build/wasm}
 requests=${REQUESTS:-5000}
 engine=${ENGINE:-aot}
 top=${TOP:-0}
+keep=${KEEP:-}
 meshwasm=$build/bin/meshwasm
 plugin=$wasm_dir/header_auth.wasm
 for f in "$meshwasm" "$plugin"; do
@@ -37,6 +41,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 upstream_port=$(free_port)
 port=$(free_port)
 admin_port=$(free_port)
+peer_port=$(free_port)
 
 printf 'teapot\n' >"$tmp/teapot.txt"
 cat >"$tmp/nginx.conf" <<CONF
@@ -62,25 +67,67 @@ CONF
 "$nginx_bin" -c "$tmp/nginx.conf" -p "$tmp" 2>"$tmp/nginx.stderr" &
 pids+=($!)
 
-valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" --dump-instr=no \
-  "$meshwasm" run --plugin "$plugin" --engine "$engine" --workers 1 --no-access-log \
-  --log-level warning --upstream "http://127.0.0.1:$upstream_port" \
-  --listen "127.0.0.1:$port" --admin "127.0.0.1:$admin_port" 2>"$tmp/gateway.stderr" &
-vg_pid=$!
-pids+=($vg_pid)
-for _ in $(seq 1 300); do
-  curl -s -o /dev/null "127.0.0.1:$admin_port/ready" && break
-  sleep 0.2
-done
-curl -s -o /dev/null "127.0.0.1:$admin_port/ready" || {
-  echo "the gateway did not start" >&2
-  cat "$tmp/gateway.stderr" >&2
+# nginx doing header_auth's job (the rule of bench/gateway.sh), one process (no master), as the
+# peer; keepalive_requests raised so the one client connection is never closed by nginx.
+cat >"$tmp/peer.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $tmp/peer.pid;
+error_log $tmp/peer.error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  default_type text/plain;
+  keepalive_requests 1000000;
+  client_body_temp_path $tmp/pbody;
+  proxy_temp_path $tmp/pproxy;
+  fastcgi_temp_path $tmp/pfastcgi;
+  uwsgi_temp_path $tmp/puwsgi;
+  scgi_temp_path $tmp/pscgi;
+  upstream backend {
+    server 127.0.0.1:$upstream_port;
+    keepalive 16;
+  }
+  server {
+    listen 127.0.0.1:$peer_port;
+    location / {
+      if (\$http_allow != "true") {
+        return 403 "Forbidden by ASM Wasm Plugin, cpp version\n";
+      }
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+CONF
+
+start_server() {  # name ready-url command...: starts the command under callgrind
+  local name=$1 url=$2
+  shift 2
+  valgrind --tool=callgrind --callgrind-out-file="$tmp/$name.cg" --dump-instr=no "$@" \
+    2>"$tmp/$name.stderr" &
+  vg_pid[$name]=$!
+  pids+=($!)
+  for _ in $(seq 1 300); do
+    curl -s -o /dev/null "$url" && return 0
+    sleep 0.2
+  done
+  echo "$name did not start" >&2
+  cat "$tmp/$name.stderr" >&2
   exit 1
 }
+declare -A vg_pid
+start_server meshwasm "127.0.0.1:$admin_port/ready" \
+  "$meshwasm" run --plugin "$plugin" --engine "$engine" --workers 1 --no-access-log \
+  --log-level warning --upstream "http://127.0.0.1:$upstream_port" \
+  --listen "127.0.0.1:$port" --admin "127.0.0.1:$admin_port"
+start_server nginx "127.0.0.1:$peer_port/" "$nginx_bin" -c "$tmp/peer.conf" -p "$tmp"
 
 # Sequential keep-alive client: N requests on one connection, each answer read completely.
-client() {  # count [header]
-  python3 - "$port" "$1" "${2:-}" <<'PY'
+client() {  # port count [header]
+  python3 - "$1" "$2" "${3:-}" <<'PY'
 import socket, sys
 port, n, header = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 s = socket.create_connection(("127.0.0.1", port))
@@ -109,17 +156,23 @@ print(" ".join(f"{k}x{v}" for k, v in sorted(statuses.items())))
 PY
 }
 
-measure() {  # path header expected-status
-  local warm out total
-  warm=$(client 200 "$2")
-  callgrind_control -z "$vg_pid" >/dev/null 2>&1
-  out=$(client "$requests" "$2")
-  callgrind_control --dump="$1" "$vg_pid" >/dev/null 2>&1
-  [ "$out" = "$3x$requests" ] || { echo "$1: expected $3x$requests, got $out (warm-up $warm)" >&2; exit 1; }
-  local file
-  file=$(ls -t "$tmp"/cg.out.* | head -1)
+measure() {  # server port path header expected-status -> sets instr[server.path]
+  local server=$1 port=$2 path=$3 header=$4 expected=$5 warm out total file
+  local pid=${vg_pid[$server]}
+  warm=$(client "$port" 200 "$header")
+  callgrind_control -z "$pid" >/dev/null 2>&1
+  out=$(client "$port" "$requests" "$header")
+  callgrind_control --dump="$path" "$pid" >/dev/null 2>&1
+  [ "$out" = "${expected}x$requests" ] || {
+    echo "$server $path: expected ${expected}x$requests, got $out (warm-up $warm)" >&2
+    exit 1
+  }
+  file=$(ls -t "$tmp/$server".cg.* | head -1)
   total=$(callgrind_annotate "$file" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-  echo "$1: $((total / requests)) instructions per request ($requests requests, statuses $out)"
+  instr[$server.$path]=$((total / requests))
+  printf '%-5s %-8s %7d instructions per request (%d requests, statuses %s)\n' "$path" "$server" \
+    "$((total / requests))" "$requests" "$out"
+  if [ -n "$keep" ]; then mkdir -p "$keep" && cp "$file" "$keep/$server.$path.out"; fi
   if ((top > 0)); then
     callgrind_annotate --inclusive=yes "$file" 2>/dev/null | sed -n '/file:function/,$p' |
       awk -v n="$requests" 'NR > 2 && NF {v=$1; gsub(",", "", v); $1=""; $2=""; printf "  %8d %s\n", v / n, substr($0, 1, 150)}' |
@@ -127,6 +180,14 @@ measure() {  # path header expected-status
   fi
 }
 
-echo "meshwasm run, 1 worker, engine $engine, plugin log level warning, callgrind"
-measure deny "" 403
-measure allow "allow: true" 418
+declare -A instr
+echo "1 worker each, meshwasm engine $engine, plugin log level warning, callgrind"
+for path in deny allow; do
+  header=""
+  expected=403
+  if [ "$path" = allow ]; then header="allow: true"; expected=418; fi
+  measure meshwasm "$port" "$path" "$header" "$expected"
+  measure nginx "$peer_port" "$path" "$header" "$expected"
+  awk -v m="${instr[meshwasm.$path]}" -v n="${instr[nginx.$path]}" -v p="$path" \
+    'BEGIN {printf "%-5s meshwasm/nginx %.2f\n", p, m / n}'
+done
