@@ -11,6 +11,8 @@ constexpr size_t kNoFilter = static_cast<size_t>(-1);
 
 void buildLocalReply(int status, std::string& body, HeaderMap& headers, bool head_request) {
   HeaderMap out;
+  // Room for the reply's own entries and the date and server the connection manager adds.
+  out.entries().reserve(headers.size() + 5);
   out.add(":status", std::to_string(status));
   for (auto& [k, v] : headers.entries()) {
     if (k == ":status") continue;

@@ -1,7 +1,7 @@
 #include "meshwasm/gateway/header_map.h"
 
 #include <algorithm>
-#include <cstdlib>
+#include <cstdint>
 #include <tuple>
 
 namespace meshwasm::gateway {
@@ -89,9 +89,19 @@ size_t HeaderMap::remove(std::string_view name) {
 std::optional<int> statusCode(const HeaderMap& headers) {
   auto value = headers.get(":status");
   if (!value) return std::nullopt;
-  char text[16] = {};  // atoi on a bounded copy (no allocation)
-  value->copy(text, sizeof(text) - 1);
-  return std::atoi(text);
+  // atoi's reading (leading white space, a sign, then digits up to the first other character)
+  // without its locale machinery; values beyond int saturate instead of being undefined.
+  const char* p = value->data();
+  const char* end = p + value->size();
+  while (p != end && (*p == ' ' || (*p >= '\t' && *p <= '\r'))) ++p;
+  bool negative = false;
+  if (p != end && (*p == '+' || *p == '-')) negative = *p++ == '-';
+  int64_t n = 0;
+  for (; p != end && *p >= '0' && *p <= '9'; ++p) {
+    n = std::min<int64_t>(n * 10 + (*p - '0'), int64_t{INT32_MAX} + 1);
+  }
+  if (negative) return static_cast<int>(std::max<int64_t>(-n, INT32_MIN));
+  return static_cast<int>(std::min<int64_t>(n, INT32_MAX));
 }
 
 size_t HeaderMap::byteSize() const {
