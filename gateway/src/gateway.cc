@@ -5,8 +5,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -49,6 +54,21 @@ void Worker::drain() {
 
 namespace {
 
+// Connections accepted per readiness of the listener before it is waited for again.
+constexpr int kAcceptBatch = 64;
+
+// A descriptor on its way from the acceptor to a worker: closed if it never gets there (a
+// worker stopped before running the hand-over).
+struct AcceptedFd {
+  explicit AcceptedFd(int fd) : fd(fd) {}
+  AcceptedFd(const AcceptedFd&) = delete;
+  AcceptedFd& operator=(const AcceptedFd&) = delete;
+  ~AcceptedFd() {
+    if (fd >= 0) ::close(fd);
+  }
+  int fd;
+};
+
 Status bindAcceptor(tcp::acceptor& acceptor, const std::string& host, uint16_t port,
                     const char* what) {
   error_code ec;
@@ -66,6 +86,8 @@ Status bindAcceptor(tcp::acceptor& acceptor, const std::string& host, uint16_t p
   if (ec) return fail(ec);
   acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fail(ec);
+  acceptor.non_blocking(true, ec);  // accept4() is called when the listener is readable
+  if (ec) return fail(ec);
   return Status::ok();
 }
 
@@ -77,7 +99,8 @@ class GatewayImpl final : public Gateway {
         acceptor_(io_),
         signals_(io_, SIGINT, SIGTERM),
         flush_timer_(io_),
-        drain_timer_(io_) {}
+        drain_timer_(io_),
+        accept_retry_(io_) {}
 
   Status init() {
     int n = config_.workers > 0 ? config_.workers
@@ -91,6 +114,7 @@ class GatewayImpl final : public Gateway {
         !s) {
       return s;
     }
+    protocol_ = acceptor_.local_endpoint().protocol();
     admin_ = std::make_unique<AdminServer>(io_, stats_, chain_.get(), [this] { stop(); },
                                            &draining_);
     if (Status s = admin_->bind(config_.admin_host, config_.admin_port); !s) return s;
@@ -153,14 +177,35 @@ class GatewayImpl final : public Gateway {
   }
 
  private:
+  // Accepts on the main thread with accept4() itself and hands the bare descriptor to a worker,
+  // which registers it with its own reactor: a worker's io_context is built for one thread
+  // (BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO), so no other thread may register sockets with it.
   void accept() {
-    Worker& w = *workers_[next_worker_++ % workers_.size()];
-    acceptor_.async_accept(w.io, [this, &w](const error_code& ec, tcp::socket socket) {
-      if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      } else {
-        asio::post(w.io, [&w, s = std::make_shared<tcp::socket>(std::move(socket))]() mutable {
-          w.adopt(std::move(*s));
+    acceptor_.async_wait(tcp::acceptor::wait_read, [this](const error_code& ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      for (int i = 0; i < kAcceptBatch; ++i) {
+        int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+          if (errno == EINTR || errno == ECONNABORTED) continue;
+          if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+          // Out of descriptors or memory: try again shortly instead of spinning.
+          std::fprintf(stderr, "meshwasm run: accept failed: %s\n", std::strerror(errno));
+          accept_retry_.expires_after(std::chrono::milliseconds(50));
+          accept_retry_.async_wait([this](const error_code& e) {
+            if (!e) accept();
+          });
+          return;
+        }
+        Worker& w = *workers_[next_worker_++ % workers_.size()];
+        auto accepted = std::make_shared<AcceptedFd>(fd);
+        asio::post(w.io, [&w, accepted, protocol = protocol_] {
+          tcp::socket socket(w.io);
+          error_code assign_ec;
+          socket.assign(protocol, accepted->fd, assign_ec);
+          if (assign_ec) return;  // AcceptedFd closes it
+          accepted->fd = -1;
+          w.adopt(std::move(socket));
         });
       }
       accept();
@@ -182,6 +227,7 @@ class GatewayImpl final : public Gateway {
                  static_cast<long long>(config_.drain_timeout.count()));
     error_code ignored;
     acceptor_.close(ignored);
+    accept_retry_.cancel();
     signals_.cancel(ignored);
     for (auto& w : workers_) {
       asio::post(w->io, [&w] { w->drain(); });
@@ -227,6 +273,8 @@ class GatewayImpl final : public Gateway {
   asio::signal_set signals_;
   asio::steady_timer flush_timer_;
   asio::steady_timer drain_timer_;
+  asio::steady_timer accept_retry_;
+  tcp protocol_ = tcp::v4();
   std::unique_ptr<PluginChain> chain_;
   std::unique_ptr<AdminServer> admin_;
   std::vector<std::unique_ptr<Worker>> workers_;
