@@ -44,7 +44,7 @@ constexpr int kCcTimeoutMs = 600'000;
 
 const std::vector<std::string>& ccFlags() {
   static const std::vector<std::string> flags = {"-std=gnu11",
-                                                 "-O2",
+                                                 "-O1",
                                                  "-fPIC",
                                                  "-shared",
                                                  "-fvisibility=hidden",
