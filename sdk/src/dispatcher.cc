@@ -69,15 +69,24 @@ struct Dispatcher {
 
   static ContextBase* find(uint32_t id) {
     if (id == last_id && last_context != nullptr) return last_context;
-    const size_t at = lowerBound(id);
+    const size_t at = indexOf(id);
     if (at >= slot_count || slots[at].id != id) return nullptr;
     last_id = id;
     last_context = slots[at].context;
     return last_context;
   }
 
+  // lowerBound(id) without the search in the common cases: the host hands out increasing ids,
+  // so a new context goes last, and the oldest live context (the root) is first.
+  static size_t indexOf(uint32_t id) {
+    if (slot_count == 0 || slots[slot_count - 1].id < id) return slot_count;
+    if (slots[slot_count - 1].id == id) return slot_count - 1;
+    if (slots[0].id >= id) return 0;
+    return lowerBound(id);
+  }
+
   static void insert(uint32_t id, ContextBase* context) {
-    const size_t at = lowerBound(id);
+    const size_t at = indexOf(id);
     if (at < slot_count && slots[at].id == id) {
       delete slots[at].context;  // the host reuses an id: the old context is gone
       slots[at].context = context;
@@ -94,10 +103,13 @@ struct Dispatcher {
     std::memmove(slots + at + 1, slots + at, (slot_count - at) * sizeof(Slot));
     slots[at] = Slot{id, context};
     ++slot_count;
+    // The new context is the one the host calls next.
+    last_id = id;
+    last_context = context;
   }
 
   static void erase(uint32_t id) {
-    const size_t at = lowerBound(id);
+    const size_t at = indexOf(id);
     if (at < slot_count && slots[at].id == id) {
       ContextBase* context = slots[at].context;
       std::memmove(slots + at, slots + at + 1, (slot_count - at - 1) * sizeof(Slot));

@@ -21,17 +21,25 @@ namespace {
 
 using W = WasmResult;
 
+// One bit per status a call may answer besides Ok, InternalFailure and Unimplemented.
+template <typename... Statuses>
+constexpr uint32_t answers(Statuses... statuses) {
+  return (0u | ... | (1u << static_cast<uint32_t>(statuses)));
+}
+
 // Ok, the listed statuses, InternalFailure (capability-restricted hosts answer it for every
 // call) and Unimplemented (hosts without the feature) are answers; the rest breaks the contract.
-WasmResult check(std::string_view call, uint32_t raw, std::initializer_list<WasmResult> allowed) {
+// Scalar arguments only: nothing is built in the guest's stack frame for the usual Ok.
+[[gnu::noinline]] WasmResult checkAnswer(const char* call, uint32_t raw, uint32_t allowed) {
   const auto result = static_cast<WasmResult>(raw);
-  if (result == W::Ok || result == W::InternalFailure || result == W::Unimplemented) {
-    return result;
-  }
-  for (WasmResult a : allowed) {
-    if (a == result) return result;
-  }
+  if (result == W::InternalFailure || result == W::Unimplemented) return result;
+  if (raw < 32 && (allowed & (1u << raw)) != 0) return result;
   hostContractViolation(call, result);
+}
+
+[[gnu::always_inline]] inline WasmResult check(const char* call, uint32_t raw, uint32_t allowed) {
+  if (raw == 0) return W::Ok;
+  return checkAnswer(call, raw, allowed);
 }
 
 void report(WasmResult* out, WasmResult value) {
@@ -119,12 +127,12 @@ std::string toDecimal(int64_t value) {
 
 WasmResult log(LogLevel level, std::string_view message) {
   return check("proxy_log", proxy_log(static_cast<uint32_t>(level), message.data(), message.size()),
-               {W::BadArgument});
+               answers(W::BadArgument));
 }
 
 LogLevel getLogLevel() {
   uint32_t level = static_cast<uint32_t>(LogLevel::Info);
-  if (check("proxy_get_log_level", proxy_get_log_level(&level), {}) != W::Ok) {
+  if (check("proxy_get_log_level", proxy_get_log_level(&level), 0) != W::Ok) {
     return LogLevel::Info;
   }
   return level > static_cast<uint32_t>(LogLevel::Off) ? LogLevel::Off
@@ -133,13 +141,13 @@ LogLevel getLogLevel() {
 
 uint64_t currentTimeNanoseconds() {
   uint64_t now = 0;
-  check("proxy_get_current_time_nanoseconds", proxy_get_current_time_nanoseconds(&now), {});
+  check("proxy_get_current_time_nanoseconds", proxy_get_current_time_nanoseconds(&now), 0);
   return now;
 }
 
 WasmResult setTickPeriodMilliseconds(uint32_t period_milliseconds) {
   return check("proxy_set_tick_period_milliseconds",
-               proxy_set_tick_period_milliseconds(period_milliseconds), {});
+               proxy_set_tick_period_milliseconds(period_milliseconds), 0);
 }
 
 // ------------------------------------------------------------------ header maps
@@ -172,7 +180,7 @@ HeaderMap getHeaderMap(MapType map, WasmResult* status) {
   const WasmResult result =
       check("proxy_get_header_map_pairs",
             proxy_get_header_map_pairs(static_cast<uint32_t>(map), &data, &size),
-            {W::NotFound, W::BadArgument});
+            answers(W::NotFound, W::BadArgument));
   report(status, result);
   HostBuffer buffer(data, size);
   if (result != W::Ok) return HeaderMap();
@@ -197,7 +205,7 @@ std::optional<HostBuffer> getHeaderMapValue(MapType map, std::string_view key, W
   const WasmResult result = check(
       "proxy_get_header_map_value",
       proxy_get_header_map_value(static_cast<uint32_t>(map), key.data(), key.size(), &data, &size),
-      {W::NotFound, W::BadArgument});
+      answers(W::NotFound, W::BadArgument));
   report(status, result);
   HostBuffer value(data, size);
   // Absent or empty is decided on the status only: an empty value comes as pointer 0.
@@ -209,7 +217,7 @@ std::optional<uint32_t> getHeaderMapByteSize(MapType map, WasmResult* status) {
   uint32_t size = 0;
   const WasmResult result = check("proxy_get_header_map_size",
                                   proxy_get_header_map_size(static_cast<uint32_t>(map), &size),
-                                  {W::NotFound, W::BadArgument});
+                                  answers(W::NotFound, W::BadArgument));
   report(status, result);
   if (result != W::Ok) return std::nullopt;
   return size;
@@ -219,34 +227,34 @@ WasmResult setHeaderMapPairs(MapType map, std::span<const HeaderView> pairs) {
   const std::string data = encode(pairs);
   return check("proxy_set_header_map_pairs",
                proxy_set_header_map_pairs(static_cast<uint32_t>(map), data.data(), data.size()),
-               {W::NotFound, W::BadArgument});
+               answers(W::NotFound, W::BadArgument));
 }
 
 WasmResult setHeaderMapPairs(MapType map, const std::vector<HeaderPair>& pairs) {
   const std::string data = encode(pairs);
   return check("proxy_set_header_map_pairs",
                proxy_set_header_map_pairs(static_cast<uint32_t>(map), data.data(), data.size()),
-               {W::NotFound, W::BadArgument});
+               answers(W::NotFound, W::BadArgument));
 }
 
 WasmResult addHeaderMapValue(MapType map, std::string_view key, std::string_view value) {
   return check("proxy_add_header_map_value",
                proxy_add_header_map_value(static_cast<uint32_t>(map), key.data(), key.size(),
                                           value.data(), value.size()),
-               {W::NotFound, W::BadArgument});
+               answers(W::NotFound, W::BadArgument));
 }
 
 WasmResult replaceHeaderMapValue(MapType map, std::string_view key, std::string_view value) {
   return check("proxy_replace_header_map_value",
                proxy_replace_header_map_value(static_cast<uint32_t>(map), key.data(), key.size(),
                                               value.data(), value.size()),
-               {W::NotFound, W::BadArgument});
+               answers(W::NotFound, W::BadArgument));
 }
 
 WasmResult removeHeaderMapValue(MapType map, std::string_view key) {
   return check("proxy_remove_header_map_value",
                proxy_remove_header_map_value(static_cast<uint32_t>(map), key.data(), key.size()),
-               {W::NotFound, W::BadArgument});
+               answers(W::NotFound, W::BadArgument));
 }
 
 // ------------------------------------------------------------------ buffers
@@ -258,7 +266,7 @@ std::optional<HostBuffer> getBufferBytes(BufferType buffer, uint32_t start, uint
   const WasmResult result =
       check("proxy_get_buffer_bytes",
             proxy_get_buffer_bytes(static_cast<uint32_t>(buffer), start, max_size, &data, &size),
-            {W::NotFound, W::BadArgument});
+            answers(W::NotFound, W::BadArgument));
   report(status, result);
   HostBuffer bytes(data, size);
   if (result != W::Ok) return std::nullopt;
@@ -271,7 +279,7 @@ std::optional<uint32_t> getBufferSize(BufferType buffer, WasmResult* status) {
   const WasmResult result =
       check("proxy_get_buffer_status",
             proxy_get_buffer_status(static_cast<uint32_t>(buffer), &size, &flags),
-            {W::NotFound, W::BadArgument});
+            answers(W::NotFound, W::BadArgument));
   report(status, result);
   if (result != W::Ok) return std::nullopt;
   return size;
@@ -281,7 +289,7 @@ WasmResult setBufferBytes(BufferType buffer, uint32_t start, uint32_t size, std:
   return check(
       "proxy_set_buffer_bytes",
       proxy_set_buffer_bytes(static_cast<uint32_t>(buffer), start, size, data.data(), data.size()),
-      {W::NotFound, W::BadArgument});
+      answers(W::NotFound, W::BadArgument));
 }
 
 // ------------------------------------------------------------------ properties
@@ -301,7 +309,7 @@ std::optional<HostBuffer> getProperty(PropertyPath path, WasmResult* status) {
   size_t size = 0;
   const WasmResult result =
       check("proxy_get_property", proxy_get_property(encoded.data(), encoded.size(), &data, &size),
-            {W::NotFound, W::SerializationFailure, W::BadArgument});
+            answers(W::NotFound, W::SerializationFailure, W::BadArgument));
   report(status, result);
   HostBuffer value(data, size);
   if (result != W::Ok) return std::nullopt;
@@ -351,7 +359,7 @@ WasmResult setProperty(PropertyPath path, std::string_view value) {
   const std::string encoded = encodePropertyPath(path);
   return check("proxy_set_property",
                proxy_set_property(encoded.data(), encoded.size(), value.data(), value.size()),
-               {W::NotFound, W::BadArgument, W::SerializationFailure});
+               answers(W::NotFound, W::BadArgument, W::SerializationFailure));
 }
 
 // ------------------------------------------------------------------ metrics
@@ -361,7 +369,7 @@ std::optional<Metric> Metric::define(MetricType type, std::string_view name, Was
   const WasmResult result =
       check("proxy_define_metric",
             proxy_define_metric(static_cast<uint32_t>(type), name.data(), name.size(), &id),
-            {W::BadArgument});
+            answers(W::BadArgument));
   report(status, result);
   if (result != W::Ok) return std::nullopt;
   return Metric(type, id);
@@ -369,18 +377,18 @@ std::optional<Metric> Metric::define(MetricType type, std::string_view name, Was
 
 WasmResult Metric::increment(int64_t delta) const {
   return check("proxy_increment_metric", proxy_increment_metric(id_, delta),
-               {W::NotFound, W::BadArgument});
+               answers(W::NotFound, W::BadArgument));
 }
 
 WasmResult Metric::record(uint64_t value) const {
   return check("proxy_record_metric", proxy_record_metric(id_, value),
-               {W::NotFound, W::BadArgument});
+               answers(W::NotFound, W::BadArgument));
 }
 
 std::optional<uint64_t> Metric::get(WasmResult* status) const {
   uint64_t value = 0;
   const WasmResult result =
-      check("proxy_get_metric", proxy_get_metric(id_, &value), {W::NotFound, W::BadArgument});
+      check("proxy_get_metric", proxy_get_metric(id_, &value), answers(W::NotFound, W::BadArgument));
   report(status, result);
   if (result != W::Ok) return std::nullopt;
   return value;
@@ -394,7 +402,7 @@ std::optional<SharedData> getSharedData(std::string_view key, WasmResult* status
   uint32_t cas = 0;
   const WasmResult result =
       check("proxy_get_shared_data",
-            proxy_get_shared_data(key.data(), key.size(), &data, &size, &cas), {W::NotFound});
+            proxy_get_shared_data(key.data(), key.size(), &data, &size, &cas), answers(W::NotFound));
   report(status, result);
   HostBuffer value(data, size);
   if (result != W::Ok) return std::nullopt;
@@ -404,14 +412,14 @@ std::optional<SharedData> getSharedData(std::string_view key, WasmResult* status
 WasmResult setSharedData(std::string_view key, std::string_view value, uint32_t cas) {
   return check("proxy_set_shared_data",
                proxy_set_shared_data(key.data(), key.size(), value.data(), value.size(), cas),
-               {W::CasMismatch, W::BadArgument});
+               answers(W::CasMismatch, W::BadArgument));
 }
 
 std::optional<uint32_t> registerSharedQueue(std::string_view name, WasmResult* status) {
   uint32_t token = 0;
   const WasmResult result =
       check("proxy_register_shared_queue",
-            proxy_register_shared_queue(name.data(), name.size(), &token), {W::BadArgument});
+            proxy_register_shared_queue(name.data(), name.size(), &token), answers(W::BadArgument));
   report(status, result);
   if (result != W::Ok) return std::nullopt;
   return token;
@@ -423,7 +431,7 @@ std::optional<uint32_t> resolveSharedQueue(std::string_view vm_id, std::string_v
   const WasmResult result = check(
       "proxy_resolve_shared_queue",
       proxy_resolve_shared_queue(vm_id.data(), vm_id.size(), name.data(), name.size(), &token),
-      {W::NotFound});
+      answers(W::NotFound));
   report(status, result);
   if (result != W::Ok) return std::nullopt;
   return token;
@@ -431,7 +439,7 @@ std::optional<uint32_t> resolveSharedQueue(std::string_view vm_id, std::string_v
 
 WasmResult enqueueSharedQueue(uint32_t token, std::string_view value) {
   return check("proxy_enqueue_shared_queue",
-               proxy_enqueue_shared_queue(token, value.data(), value.size()), {W::NotFound});
+               proxy_enqueue_shared_queue(token, value.data(), value.size()), answers(W::NotFound));
 }
 
 std::optional<HostBuffer> dequeueSharedQueue(uint32_t token, WasmResult* status) {
@@ -439,7 +447,7 @@ std::optional<HostBuffer> dequeueSharedQueue(uint32_t token, WasmResult* status)
   size_t size = 0;
   const WasmResult result =
       check("proxy_dequeue_shared_queue", proxy_dequeue_shared_queue(token, &data, &size),
-            {W::NotFound, W::Empty});
+            answers(W::NotFound, W::Empty));
   report(status, result);
   HostBuffer value(data, size);
   if (result != W::Ok) return std::nullopt;
@@ -450,12 +458,12 @@ std::optional<HostBuffer> dequeueSharedQueue(uint32_t token, WasmResult* status)
 
 WasmResult continueStream(StreamType stream) {
   return check("proxy_continue_stream", proxy_continue_stream(static_cast<uint32_t>(stream)),
-               {W::BadArgument, W::NotFound});
+               answers(W::BadArgument, W::NotFound));
 }
 
 WasmResult closeStream(StreamType stream) {
   return check("proxy_close_stream", proxy_close_stream(static_cast<uint32_t>(stream)),
-               {W::BadArgument, W::NotFound});
+               answers(W::BadArgument, W::NotFound));
 }
 
 namespace {
@@ -466,7 +474,7 @@ WasmResult sendLocalResponseEncoded(uint32_t status_code, std::string_view detai
                proxy_send_local_response(status_code, details.data(), details.size(), body.data(),
                                          body.size(), headers.data(), headers.size(),
                                          static_cast<int32_t>(grpc_status)),
-               {W::BadArgument, W::NotFound});
+               answers(W::BadArgument, W::NotFound));
 }
 }  // namespace
 
@@ -482,11 +490,11 @@ WasmResult sendLocalResponse(uint32_t status_code, std::string_view details, std
 
 WasmResult setEffectiveContext(uint32_t context_id) {
   return check("proxy_set_effective_context", proxy_set_effective_context(context_id),
-               {W::BadArgument, W::NotFound});
+               answers(W::BadArgument, W::NotFound));
 }
 
 WasmResult done() {
-  return check("proxy_done", proxy_done(), {W::NotFound});
+  return check("proxy_done", proxy_done(), answers(W::NotFound));
 }
 
 CallStatus getStatus() {
@@ -494,7 +502,7 @@ CallStatus getStatus() {
   char* data = nullptr;
   size_t size = 0;
   const WasmResult result =
-      check("proxy_get_status", proxy_get_status(&code, &data, &size), {W::NotFound});
+      check("proxy_get_status", proxy_get_status(&code, &data, &size), answers(W::NotFound));
   CallStatus out;
   out.message = HostBuffer(data, size);
   if (result == W::Ok) out.code = code;

@@ -217,6 +217,30 @@ TEST_F(Dispatcher, CreatesHttpContextsWithTheirRootContext) {
   EXPECT_NE(first, second);
 }
 
+TEST_F(Dispatcher, FindsEveryLiveContextWhenStreamsEndOutOfOrder) {
+  const uint32_t root = host.startPlugin("", "recording");
+  const uint32_t a = host.createHttpContext(root);
+  const uint32_t b = host.createHttpContext(root);
+  const uint32_t c = host.createHttpContext(root);
+  events().clear();
+  host.completeHttpContext(b);  // the middle one first, then the oldest
+  host.completeHttpContext(a);
+  host.requestBody(c, "x", true);
+  const uint32_t d = host.createHttpContext(root);
+  host.requestBody(d, "yz", true);
+  host.requestBody(c, "w", false);
+  host.tick(root);
+  EXPECT_EQ(proxy_on_request_body(a, 4, 1), 0u);  // deleted: no context answers
+  EXPECT_EQ(events(), (std::vector<std::string>{"3:log", "3:done", "3:delete", "2:log", "2:done",
+                                                "2:delete", "4:request_body(1,1)",
+                                                "5:create_http(root 1)", "5:request_body(2,1)",
+                                                "4:request_body(2,0)", "1:tick"}));
+  host.completeHttpContext(d);
+  host.completeHttpContext(c);
+  EXPECT_TRUE(host.deleted(c));
+  EXPECT_TRUE(host.deleted(d));
+}
+
 TEST_F(Dispatcher, KeysRootContextsByContextIdNotByRootId) {
   // A configuration update creates a second root context with the same root_id.
   const uint32_t old_root = host.startPlugin("one", "recording");
