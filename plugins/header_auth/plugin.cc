@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "meshwasm/abi/pairs.h"
 #include "meshwasm/sdk/sdk.h"
 #include "policy.h"
 
@@ -33,6 +34,7 @@ class HeaderAuthRoot : public sdk::RootContext {
       return false;
     }
     policy_ = std::move(*parsed);
+    encoded_for_ = nullptr;
     allowed_ = sdk::defineCounter(policy_.allowedCounter()).value_or(sdk::Metric());
     denied_ = sdk::defineCounter(policy_.deniedCounter()).value_or(sdk::Metric());
     dry_run_denied_ = sdk::defineCounter(policy_.dryRunDeniedCounter()).value_or(sdk::Metric());
@@ -44,6 +46,16 @@ class HeaderAuthRoot : public sdk::RootContext {
   }
 
   const Policy& policy() const { return policy_; }
+
+  // The reply headers of `response` in the pairs encoding, encoded once: a policy answers
+  // most denials with the same response.
+  std::string_view encodedHeaders(const DenyResponse& response) const {
+    if (encoded_for_ != &response) {
+      encoded_headers_ = abi::encodePairs(response.headers);
+      encoded_for_ = &response;
+    }
+    return encoded_headers_;
+  }
 
   void count(const Decision& decision) const {
     const sdk::Metric& outcome = decision.dry_run_denied             ? dry_run_denied_
@@ -63,6 +75,8 @@ class HeaderAuthRoot : public sdk::RootContext {
   sdk::Metric denied_;
   sdk::Metric dry_run_denied_;
   std::vector<sdk::Metric> policy_matched_;
+  mutable const DenyResponse* encoded_for_ = nullptr;
+  mutable std::string encoded_headers_;
 };
 
 class HeaderAuthHttp : public sdk::HttpContext {
@@ -92,8 +106,9 @@ class HeaderAuthHttp : public sdk::HttpContext {
       logLine("denied by policy ", decision.policy);
     }
     const DenyResponse& response = *decision.response;
-    sdk::sendLocalResponse(response.status, response.details, response.body, response.headers,
-                           static_cast<sdk::GrpcStatus>(response.grpc_status));
+    sdk::sendLocalResponseEncoded(response.status, response.details, response.body,
+                                  root.encodedHeaders(response),
+                                  static_cast<sdk::GrpcStatus>(response.grpc_status));
     // Envoy stops the request after a local reply whatever we answer; say so anyway.
     return sdk::FilterHeadersStatus::StopIteration;
   }

@@ -466,17 +466,15 @@ WasmResult closeStream(StreamType stream) {
                answers(W::BadArgument, W::NotFound));
 }
 
-namespace {
 WasmResult sendLocalResponseEncoded(uint32_t status_code, std::string_view details,
-                                    std::string_view body, const std::string& headers,
+                                    std::string_view body, std::string_view encoded_headers,
                                     GrpcStatus grpc_status) {
   return check("proxy_send_local_response",
                proxy_send_local_response(status_code, details.data(), details.size(), body.data(),
-                                         body.size(), headers.data(), headers.size(),
-                                         static_cast<int32_t>(grpc_status)),
+                                         body.size(), encoded_headers.data(),
+                                         encoded_headers.size(), static_cast<int32_t>(grpc_status)),
                answers(W::BadArgument, W::NotFound));
 }
-}  // namespace
 
 WasmResult sendLocalResponse(uint32_t status_code, std::string_view details, std::string_view body,
                              std::span<const HeaderView> headers, GrpcStatus grpc_status) {

@@ -208,6 +208,21 @@ TEST_F(HostCalls, LocalResponseWithoutGrpcStatusSendsMinusOne) {
   EXPECT_EQ(host_.localResponse(stream)->headers, headers);
 }
 
+TEST_F(HostCalls, SendsLocalResponsesWithHeadersEncodedBeforehand) {
+  const std::string encoded = abi::encodePairs(Headers{{"content-type", "text/plain"}, {"x", ""}});
+  const uint32_t stream = inStream([&] {
+    EXPECT_EQ(sendLocalResponseEncoded(403, "denied", "no\n", encoded), WasmResult::Ok);
+    return FilterHeadersStatus::StopIteration;
+  });
+  const auto* reply = host_.localResponse(stream);
+  ASSERT_NE(reply, nullptr);
+  EXPECT_EQ(reply->status, 403u);
+  EXPECT_EQ(reply->details, "denied");
+  EXPECT_EQ(reply->body, "no\n");
+  EXPECT_EQ(reply->headers, (Headers{{"content-type", "text/plain"}, {"x", ""}}));
+  EXPECT_EQ(reply->grpc_status, -1);
+}
+
 TEST_F(HostCalls, ContinuesAndClosesStreams) {
   const uint32_t stream = inStream([] {
     EXPECT_EQ(continueRequest(), WasmResult::Ok);

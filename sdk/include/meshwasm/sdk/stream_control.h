@@ -45,6 +45,11 @@ inline WasmResult sendLocalResponse(uint32_t status_code, std::string_view detai
 WasmResult sendLocalResponse(uint32_t status_code, std::string_view details, std::string_view body,
                              const std::vector<HeaderPair>& headers,
                              GrpcStatus grpc_status = GrpcStatus::NotSet);
+// Same with the headers already in the pairs encoding (abi::encodePairs), e.g. encoded once
+// when the plugin is configured and sent with every reply.
+WasmResult sendLocalResponseEncoded(uint32_t status_code, std::string_view details,
+                                    std::string_view body, std::string_view encoded_headers,
+                                    GrpcStatus grpc_status = GrpcStatus::NotSet);
 
 // Makes the following host calls of this callback act on `context_id` (BadArgument when the
 // host does not know it, e.g. the stream ended).
