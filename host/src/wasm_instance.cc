@@ -26,7 +26,7 @@ Status WasmInstance::instantiate() {
 
 void WasmInstance::attach(std::unique_ptr<Vm> vm) {
   vm_ = std::move(vm);
-  result_slots_.clear();
+  call_shapes_.clear();
   auto find = [&](std::string_view name) { return vm_->findFunction(name); };
   auto& e = exports_;
   e.malloc = find("malloc");
@@ -121,31 +121,46 @@ bool WasmInstance::callGuest(ExportFunction fn, std::string_view name, Context* 
   if (failed()) return false;
   if (fn == kNoExport) return true;
   uint64_t out[1] = {0};
-  const size_t nresults = resultSlots(fn);
   Context* saved = effective_;
   Context* saved_callback = callback_;
   effective_ = ctx;
   callback_ = ctx;
   ++depth_;
-  Status st = vm_->call(fn, std::span<const uint64_t>(args.begin(), args.size()),
-                        std::span<uint64_t>(out, nresults));
+  const bool ok = callExport(fn, std::span<const uint64_t>(args.begin(), args.size()), out);
   --depth_;
   effective_ = saved;
   callback_ = saved_callback;
-  if (!st) {
-    markFailed(name, st.message());
+  if (!ok) [[unlikely]] {
+    markFailed(name, call_error_);
     return false;
   }
-  if (result && nresults == 1) *result = out[0];
+  if (result && callShape(fn).results != 0) *result = out[0];
   return true;
 }
 
-size_t WasmInstance::lookUpResultSlots(ExportFunction fn) {
+bool WasmInstance::callExportChecked(ExportFunction fn, std::span<const uint64_t> args,
+                                     uint64_t out[1]) {
+  // A type the host does not call this way: call() answers with its checks' error text.
+  const CallShape shape = callShape(fn);
+  const size_t slots = shape.params != kNoShape && shape.results != 0 ? 1 : 0;
+  Status st = vm_->call(fn, args, std::span<uint64_t>(out, slots));
+  if (st) return true;
+  call_error_ = st.message();
+  return false;
+}
+
+WasmInstance::CallShape WasmInstance::lookUpCallShape(ExportFunction fn) {
   const auto index = static_cast<size_t>(fn);
-  if (index >= result_slots_.size()) result_slots_.resize(index + 1, kUnknownSlots);
-  const FunctionType* type = vm_->functionType(fn);
-  result_slots_[index] = type != nullptr && !type->results.empty() ? 1 : 0;
-  return result_slots_[index];
+  if (index >= call_shapes_.size()) call_shapes_.resize(index + 1);
+  CallShape shape;
+  shape.params = kNoShape;
+  if (const FunctionType* type = vm_->functionType(fn);
+      type != nullptr && type->params.size() < kNoShape && type->results.size() < kNoShape) {
+    shape.params = static_cast<uint8_t>(type->params.size());
+    shape.results = static_cast<uint8_t>(type->results.size());
+  }
+  call_shapes_[index] = shape;
+  return shape;
 }
 
 std::optional<uint32_t> WasmInstance::allocate(uint32_t size) {
@@ -154,10 +169,10 @@ std::optional<uint32_t> WasmInstance::allocate(uint32_t size) {
   phase_ = Phase::Allocator;
   uint64_t in[1] = {size};
   uint64_t out[1] = {0};
-  Status st = vm_->call(exports_.malloc, in, out);
+  const bool ok = callExport(exports_.malloc, in, out);
   phase_ = saved;
-  if (!st) {
-    pending_trap_ = st.message();
+  if (!ok) {
+    pending_trap_ = call_error_;
     return std::nullopt;
   }
   return static_cast<uint32_t>(out[0]);

@@ -199,16 +199,33 @@ class WasmInstance {
  private:
   Status runStartFunctions();
   void afterRootCallback();
-  // How many result slots (0 or 1) a call of `fn` fills; the type is looked up once per
-  // export, not on every call.
-  size_t resultSlots(ExportFunction fn) {
+  // The parameter and result counts of an export, looked up once per export, not on every
+  // call (params kUnknown: not looked up yet; kNoShape: no function type).
+  struct CallShape {
+    uint8_t params = kUnknown;
+    uint8_t results = 0;
+  };
+  static constexpr uint8_t kUnknown = 0xFF;
+  static constexpr uint8_t kNoShape = 0xFE;
+  CallShape callShape(ExportFunction fn) {
     const auto index = static_cast<size_t>(fn);
-    if (index < result_slots_.size() && result_slots_[index] != kUnknownSlots) {
-      return result_slots_[index];
+    if (index < call_shapes_.size() && call_shapes_[index].params != kUnknown) {
+      return call_shapes_[index];
     }
-    return lookUpResultSlots(fn);
+    return lookUpCallShape(fn);
   }
-  size_t lookUpResultSlots(ExportFunction fn);
+  CallShape lookUpCallShape(ExportFunction fn);
+  // Calls `fn` with `args`, the i32/i64 result (if any) in out[0]; false with the error text
+  // in call_error_.
+  bool callExport(ExportFunction fn, std::span<const uint64_t> args, uint64_t out[1]) {
+    const CallShape shape = callShape(fn);
+    if (shape.params == args.size() && shape.results <= 1) [[likely]] {
+      return vm_->callUnchecked(fn, args.data(), out, &call_error_);
+    }
+    return callExportChecked(fn, args, out);
+  }
+  [[gnu::noinline]] bool callExportChecked(ExportFunction fn, std::span<const uint64_t> args,
+                                           uint64_t out[1]);
 
   std::shared_ptr<const Plugin> plugin_;
   SharedState* shared_;
@@ -216,8 +233,8 @@ class WasmInstance {
   PluginVm* owner_;
   std::unique_ptr<Vm> vm_;
   GuestExports exports_;
-  static constexpr uint8_t kUnknownSlots = 0xFF;
-  std::vector<uint8_t> result_slots_;  // by ExportFunction; kUnknownSlots: not looked up yet
+  std::vector<CallShape> call_shapes_;  // by ExportFunction
+  std::string call_error_;              // the last failed guest call's error text
   bool failed_ = false;
   std::string failure_;  // "Function: X failed: <trap>"
   bool shut_down_ = false;

@@ -267,6 +267,27 @@ TEST_P(EngineTest, TrapInACallbackFailsTheVm) {
   EXPECT_EQ(call(*vm, "ok", {}).message(), "Wasm VM failed after an earlier trap");
 }
 
+TEST_P(EngineTest, UncheckedCallsAnswerAsCallDoes) {
+  auto vm = load("test_trap.wasm");
+  ASSERT_TRUE(vm);
+  const ExportFunction ok = vm->findFunction("ok");
+  const ExportFunction headers = vm->findFunction("proxy_on_request_headers");
+  uint64_t result[1] = {0};
+  std::string error;
+  ASSERT_TRUE(vm->callUnchecked(ok, nullptr, result, &error));
+  EXPECT_EQ(result[0], 7u);
+  EXPECT_EQ(error, "");
+  EXPECT_FALSE(vm->callUnchecked(kNoExport, nullptr, result, &error));
+  EXPECT_EQ(error, "no such exported function");
+  EXPECT_FALSE(vm->failed());
+  const uint64_t args[3] = {1, 2, 0};
+  EXPECT_FALSE(vm->callUnchecked(headers, args, result, &error));
+  EXPECT_EQ(error, "unreachable");
+  EXPECT_TRUE(vm->failed());
+  EXPECT_FALSE(vm->callUnchecked(ok, nullptr, result, &error));
+  EXPECT_EQ(error, "Wasm VM failed after an earlier trap");
+}
+
 TEST_P(EngineTest, StackOverflowIsATrap) {
   auto vm = load("test_trap.wasm");
   ASSERT_TRUE(vm);

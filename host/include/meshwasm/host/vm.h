@@ -120,6 +120,22 @@ class Vm {
   virtual Status call(ExportFunction function, std::span<const uint64_t> args,
                       std::span<uint64_t> results) = 0;
 
+  // call() for a caller that already matched the argument count to functionType() and gives
+  // room for every result (`args`/`results` hold that many slots): false with the error text
+  // in `error` when it fails. Same outcome as call(); engines override it to skip the checks
+  // and the Status on the success path.
+  virtual bool callUnchecked(ExportFunction function, const uint64_t* args, uint64_t* results,
+                             std::string* error) {
+    const FunctionType* type = functionType(function);
+    const size_t params = type != nullptr ? type->params.size() : 0;
+    const size_t slots = type != nullptr ? type->results.size() : 0;
+    Status st = call(function, std::span<const uint64_t>(args, params),
+                     std::span<uint64_t>(results, slots));
+    if (st) return true;
+    *error = st.message();
+    return false;
+  }
+
   virtual bool failed() const = 0;
 
   // The current linear memory. The view moves when memory grows: take it again after every

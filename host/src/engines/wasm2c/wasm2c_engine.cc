@@ -166,6 +166,8 @@ class AotVm final : public Vm {
 
   Status call(ExportFunction function, std::span<const uint64_t> args,
               std::span<uint64_t> results) override;
+  bool callUnchecked(ExportFunction function, const uint64_t* args, uint64_t* results,
+                     std::string* error) override;
 
   bool failed() const override { return failed_; }
 
@@ -186,6 +188,10 @@ class AotVm final : public Vm {
            module_->entries_[static_cast<size_t>(function)] != nullptr;
   }
   void fail(int code);
+  // callUnchecked's rare paths, kept out of its body.
+  [[gnu::noinline, gnu::cold]] bool refuse(ExportFunction function, const uint64_t* args,
+                                           uint64_t* results, std::string* error);
+  [[gnu::noinline, gnu::cold]] bool trapped(int code, std::string* error);
 
   std::shared_ptr<const AotModule> module_;
   void* host_data_;
@@ -288,6 +294,31 @@ Status AotVm::call(ExportFunction function, std::span<const uint64_t> args,
     return Status::error(failure_);
   }
   return Status::ok();
+}
+
+bool AotVm::callUnchecked(ExportFunction function, const uint64_t* args, uint64_t* results,
+                          std::string* error) {
+  if (failed_ || !validFunction(function) || depth_ >= kMaxNestedCalls) [[unlikely]] {
+    return refuse(function, args, results, error);
+  }
+  ++depth_;
+  const int code = meshwasm_aot_protected_call(module_->entries_[static_cast<size_t>(function)],
+                                               instance_, args, results);
+  --depth_;
+  if (code != 0) [[unlikely]] return trapped(code, error);
+  return true;
+}
+
+// Refusals take call()'s path for their texts.
+bool AotVm::refuse(ExportFunction function, const uint64_t* args, uint64_t* results,
+                   std::string* error) {
+  return Vm::callUnchecked(function, args, results, error);
+}
+
+bool AotVm::trapped(int code, std::string* error) {
+  fail(code);
+  *error = failure_;
+  return false;
 }
 
 bool AotVm::runImport(uint32_t index, const uint64_t* args, uint64_t* results) {
