@@ -13,10 +13,9 @@ namespace meshwasm::host {
 
 std::string lowerCase(std::string_view s) {
   std::string out(s);
-  bool upper = false;
-  for (char c : out) upper |= (c >= 'A' && c <= 'Z');
-  if (!upper) return out;
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 // HttpStreamImpl: callback order, return-code mapping, deferred local replies and stream
 // control, header visibility per phase and fail strategies, as Envoy's HTTP Wasm filter.
 #include <cctype>
+#include <charconv>
 
 #include "host_call_util.h"
 #include "http_stream_impl.h"
@@ -110,6 +111,12 @@ std::string&& lowerCaseInPlace(std::string& s) {
   return std::move(s);
 }
 
+std::string decimal(uint64_t value) {
+  char digits[20];
+  const auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
+  return std::string(digits, static_cast<size_t>(end - digits));
+}
+
 bool isGrpc(const Headers& headers) {
   const std::string* ct = findHeader(headers, "content-type");
   return ct != nullptr && ct->starts_with("application/grpc");
@@ -117,8 +124,7 @@ bool isGrpc(const Headers& headers) {
 
 }  // namespace
 
-LocalReply buildLocalReply(StreamState::PendingReply p, bool grpc_request) {
-  LocalReply r;
+void fillLocalReply(StreamState::PendingReply& p, bool grpc_request, LocalReply& r) {
   r.status = p.status;
   r.grpc_status = static_cast<int32_t>(p.grpc_status);
   r.details = std::move(p.details);
@@ -129,17 +135,29 @@ LocalReply buildLocalReply(StreamState::PendingReply p, bool grpc_request) {
   // :status, the plugin's headers, and the content-length / content-type that may follow.
   h.reserve(p.headers.size() + 3);
   if (!grpc_request) {
-    h.emplace_back(":status", std::to_string(p.status));
-    for (auto& [k, v] : p.headers) h.emplace_back(lowerCaseInPlace(k), std::move(v));
+    h.emplace_back(":status", decimal(p.status));
+    bool has_length = false;
+    bool has_type = false;
+    for (auto& [k, v] : p.headers) {
+      lowerCaseInPlace(k);
+      has_length = has_length || k == "content-length";
+      has_type = has_type || k == "content-type";
+      h.emplace_back(std::move(k), std::move(v));
+    }
+    // The searches below only run when the plugin set one of these headers itself.
     if (!p.body.empty()) {
-      setHeader(h, "content-length", std::to_string(p.body.size()));
-      if (findHeader(h, "content-type") == nullptr) h.emplace_back("content-type", "text/plain");
+      if (has_length) {
+        setHeader(h, "content-length", decimal(p.body.size()));
+      } else {
+        h.emplace_back("content-length", decimal(p.body.size()));
+      }
+      if (!has_type) h.emplace_back("content-type", "text/plain");
       r.body = std::move(p.body);
     } else {
-      removeHeader(h, "content-length");
-      removeHeader(h, "content-type");
+      if (has_length) removeHeader(h, "content-length");
+      if (has_type) removeHeader(h, "content-type");
     }
-    return r;
+    return;
   }
   h.emplace_back(":status", "200");
   for (auto& [k, v] : p.headers) h.emplace_back(lowerCaseInPlace(k), std::move(v));
@@ -148,6 +166,11 @@ LocalReply buildLocalReply(StreamState::PendingReply p, bool grpc_request) {
   uint32_t grpc = p.grpc_status <= 16 ? p.grpc_status : grpcStatusFromHttp(p.status);
   setHeader(h, "grpc-status", std::to_string(grpc));
   if (!p.body.empty()) setHeader(h, "grpc-message", percentEncode(p.body));
+}
+
+LocalReply buildLocalReply(StreamState::PendingReply p, bool grpc_request) {
+  LocalReply r;
+  fillLocalReply(p, grpc_request, r);
   return r;
 }
 
@@ -233,12 +256,12 @@ FilterAction HttpStreamImpl::finish(FilterAction action, Stage stage) {
     return FilterAction::Reset;
   }
   if (state_.pending_reply) {
-    StreamState::PendingReply p = std::move(*state_.pending_reply);
-    state_.pending_reply.reset();
     if (request_stage) {
-      replyThroughResponsePath(std::move(p));
+      replyThroughResponsePath();
       return FilterAction::LocalReply;
     }
+    StreamState::PendingReply p = std::move(*state_.pending_reply);
+    state_.pending_reply.reset();
     if (!response_headers_sent_) {
       reply_ = buildLocalReply(std::move(p), state_.is_grpc);
       details_ = reply_->details;
@@ -272,8 +295,11 @@ FilterAction HttpStreamImpl::finish(FilterAction action, Stage stage) {
   return action;
 }
 
-void HttpStreamImpl::replyThroughResponsePath(StreamState::PendingReply pending) {
-  reply_ = buildLocalReply(std::move(pending), state_.is_grpc);
+void HttpStreamImpl::replyThroughResponsePath() {
+  // Built in place from the pending reply, which is gone before the response callbacks run
+  // (they may send another).
+  fillLocalReply(*state_.pending_reply, state_.is_grpc, reply_.emplace());
+  state_.pending_reply.reset();
   details_ = reply_->details;
   response_started_ = true;
   closeRequestMaps();
@@ -463,12 +489,14 @@ void HttpStreamImpl::applyDeferred() {
     return;
   }
   if (state_.pending_reply) {
+    if (!response_started_) {
+      replyThroughResponsePath();
+      callbacks_->sendLocalReply();
+      return;
+    }
     StreamState::PendingReply p = std::move(*state_.pending_reply);
     state_.pending_reply.reset();
-    if (!response_started_) {
-      replyThroughResponsePath(std::move(p));
-      callbacks_->sendLocalReply();
-    } else if (!response_headers_sent_) {
+    if (!response_headers_sent_) {
       reply_ = buildLocalReply(std::move(p), state_.is_grpc);
       details_ = reply_->details;
       state_.response_headers = &reply_->headers;

@@ -13,6 +13,8 @@ namespace meshwasm::host {
 
 // Builds the reply Envoy sends for proxy_send_local_response (reference 8).
 LocalReply buildLocalReply(StreamState::PendingReply pending, bool grpc_request);
+// The same into a fresh `reply`, taking the pending reply's strings.
+void fillLocalReply(StreamState::PendingReply& pending, bool grpc_request, LocalReply& reply);
 // Envoy's reply for a failed VM: 503, empty body, gRPC 14, details "wasm_fail_stream".
 LocalReply failStreamReply(bool grpc_request);
 
@@ -57,7 +59,8 @@ class HttpStreamImpl : public HttpStream {
   FilterAction finish(FilterAction action, Stage stage);
   // Runs a local reply through the plugin's response callbacks (reply from the request
   // path) and stores it in reply_.
-  void replyThroughResponsePath(StreamState::PendingReply pending);
+  // Takes state_.pending_reply, which must be set.
+  void replyThroughResponsePath();
   void closeRequestMaps();
 
   std::shared_ptr<WasmInstance> instance_;

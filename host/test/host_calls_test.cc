@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "fake_vm.h"
+#include "http_stream_impl.h"
 #include "meshwasm/abi/pairs.h"
 #include "meshwasm/host/plugin.h"
 #include "wasm_instance.h"
@@ -786,6 +787,51 @@ TEST_F(HostCalls, WasiEnvironmentHoldsOnlyConfiguredVariables) {
   EXPECT_EQ(u32At(20), 516u);
   EXPECT_EQ(*vm_->read(512, 10), std::string_view("A=1\0BB=22\0", 10));
   EXPECT_EQ(wasi("environ_get", {16, kBad}), 21u);
+}
+
+StreamState::PendingReply pendingReply(uint32_t status, Headers headers, std::string body) {
+  StreamState::PendingReply p;
+  p.status = status;
+  p.headers = std::move(headers);
+  p.body = std::move(body);
+  p.details = "by the\tplugin";
+  return p;
+}
+
+TEST(LocalReply, HeadersAreLowerCasedAndTheFirstContentLengthIsReplaced) {
+  LocalReply r = buildLocalReply(pendingReply(401,
+                                              {{"Content-Length", "99"},
+                                               {"X-A", "1"},
+                                               {"content-length", "7"},
+                                               {"Content-Type", "text/html"}},
+                                              "abc"),
+                                 false);
+  EXPECT_EQ(r.headers, (Headers{{":status", "401"},
+                                {"content-length", "3"},
+                                {"x-a", "1"},
+                                {"content-length", "7"},
+                                {"content-type", "text/html"}}));
+  EXPECT_EQ(r.body, "abc");
+  EXPECT_EQ(r.details, "by_the_plugin");
+  EXPECT_EQ(r.grpc_status, -1);
+}
+
+TEST(LocalReply, EmptyBodyDropsThePluginsContentHeaders) {
+  LocalReply r = buildLocalReply(
+      pendingReply(204, {{"Content-Type", "a"}, {"x", "y"}, {"content-length", "5"}}, ""), false);
+  EXPECT_EQ(r.headers, (Headers{{":status", "204"}, {"x", "y"}}));
+  EXPECT_EQ(r.body, "");
+}
+
+TEST(LocalReply, BodyGetsLengthAndPlainTextType) {
+  LocalReply r = buildLocalReply(pendingReply(200, {}, "hi"), false);
+  EXPECT_EQ(r.headers,
+            (Headers{{":status", "200"}, {"content-length", "2"}, {"content-type", "text/plain"}}));
+  LocalReply g = buildLocalReply(pendingReply(403, {{"Content-Length", "1"}}, "no"), true);
+  EXPECT_EQ(g.headers, (Headers{{":status", "200"},
+                                {"content-type", "application/grpc"},
+                                {"grpc-status", "7"},
+                                {"grpc-message", "no"}}));
 }
 
 }  // namespace
