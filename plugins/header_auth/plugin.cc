@@ -129,8 +129,8 @@ class HeaderAuthHttp : public sdk::HttpContext {
   // answers (hosts store names in lower case), without fetching and decoding the whole map.
   static Decision evaluateTutorial(const Policy& policy) {
     const std::optional<sdk::HostBuffer> allow = sdk::getRequestHeader("allow");
-    const HeaderEntry entry("allow", allow ? allow->view() : std::string_view());
-    return policy.evaluate(RequestView{std::span(&entry, allow ? 1 : 0), {}});
+    const std::string_view value = allow ? allow->view() : std::string_view();
+    return policy.evaluateTutorial(allow ? &value : nullptr);
   }
 
   // Every header, one entry per occurrence (the pairs call), so the policy sees repeated

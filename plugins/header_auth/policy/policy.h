@@ -64,6 +64,10 @@ class Policy {
   static Policy tutorial();
 
   Decision evaluate(const RequestView& request) const;
+  // The tutorial policy's decision from the first value of the `allow` header (nullptr: no
+  // such header): what evaluate() decides for those headers, without looking them up.
+  // Tutorial policy only.
+  Decision evaluateTutorial(const std::string_view* allow) const;
 
   bool isTutorial() const;              // empty configuration
   std::string_view statPrefix() const;  // "header_auth" unless configured

@@ -76,6 +76,24 @@ TEST(TutorialPolicy, AllowsOnlyWhenFirstAllowValueIsExactlyTrue) {
   EXPECT_EQ(run(policy, {}).verdict, Verdict::Deny);
 }
 
+TEST(TutorialPolicy, AllowValueEntryPointDecidesAsEvaluate) {
+  Policy policy = Policy::tutorial();
+  for (const char* value : {"true", "false", "TRUE", " true", "true ", "", "tru", "truee", "t"}) {
+    const std::string_view allow(value);
+    const Decision direct = policy.evaluateTutorial(&allow);
+    const Decision full = run(policy, {{"allow", value}});
+    EXPECT_EQ(direct.verdict, full.verdict) << '"' << value << '"';
+    EXPECT_EQ(direct.policy, full.policy);
+    EXPECT_EQ(direct.response, full.response);
+    EXPECT_EQ(direct.policy_index, full.policy_index);
+    EXPECT_EQ(direct.dry_run_denied, full.dry_run_denied);
+  }
+  const Decision absent = policy.evaluateTutorial(nullptr);
+  EXPECT_EQ(absent.verdict, Verdict::Deny);
+  EXPECT_EQ(absent.response, run(policy, {}).response);
+  EXPECT_EQ(absent.policy, run(policy, {}).policy);
+}
+
 TEST(TutorialPolicy, DenyResponseIsTheTutorialReply) {
   Policy policy = Policy::tutorial();
   Decision decision = run(policy, {{":path", "/"}});
