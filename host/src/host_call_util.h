@@ -32,8 +32,8 @@ bool hostCall(HostCallFrame& frame, const uint64_t* args, uint64_t* results, std
     return false;
   }
   uint32_t r = impl(*w, args);
-  if (auto t = w->takePendingTrap()) {
-    *trap = std::move(*t);
+  if (w->hasPendingTrap()) [[unlikely]] {
+    *trap = std::move(*w->takePendingTrap());
     return false;
   }
   if constexpr (!kVoid) results[0] = r;

@@ -84,8 +84,7 @@ Status WasmInstance::start() {
 
   auto root = std::make_unique<Context>();
   root->id = next_context_id_++;
-  root_ = root.get();
-  contexts_[root->id] = std::move(root);
+  root_ = insertContext(std::move(root));
   uint32_t id = root_->id;
 
   scope_.plugin_config = true;
@@ -217,24 +216,36 @@ abi::WasmResult WasmInstance::writeOutPairs(const Headers& pairs, uint32_t ptr_p
   return WasmResult::Ok;
 }
 
-bool WasmInstance::allowed(uintptr_t flags) const {
-  switch (phase_) {
-    case Phase::Normal: return true;
-    case Phase::Start: return (flags & kAllowedInStart) != 0;
-    case Phase::Allocator: return (flags & kAllowedInAllocator) != 0;
-  }
-  return false;
-}
-
 Context* WasmInstance::currentRoot() {
   if (effective_ == nullptr) return root_;
   if (effective_->root_id == 0) return effective_;
   return findContext(effective_->root_id);
 }
 
+size_t WasmInstance::contextIndex(uint32_t id) const {
+  const size_t n = contexts_.size();
+  if (n == 0 || contexts_[n - 1]->id < id) return n;
+  if (contexts_[n - 1]->id == id) return n - 1;
+  return static_cast<size_t>(
+      std::lower_bound(contexts_.begin(), contexts_.end(), id,
+                       [](const std::unique_ptr<Context>& c, uint32_t v) { return c->id < v; }) -
+      contexts_.begin());
+}
+
+Context* WasmInstance::insertContext(std::unique_ptr<Context> context) {
+  Context* raw = context.get();
+  const size_t at = contextIndex(raw->id);
+  if (at < contexts_.size() && contexts_[at]->id == raw->id) {
+    contexts_[at] = std::move(context);  // an id in use again (after wrapping): replaced
+  } else {
+    contexts_.insert(contexts_.begin() + static_cast<std::ptrdiff_t>(at), std::move(context));
+  }
+  return raw;
+}
+
 Context* WasmInstance::findContext(uint32_t id) {
-  auto it = contexts_.find(id);
-  return it == contexts_.end() ? nullptr : it->second.get();
+  const size_t at = contextIndex(id);
+  return at < contexts_.size() && contexts_[at]->id == id ? contexts_[at].get() : nullptr;
 }
 
 bool WasmInstance::setEffective(uint32_t id) {
@@ -263,33 +274,31 @@ void WasmInstance::markFailed(std::string_view function, std::string_view messag
 }
 
 Context* WasmInstance::createStreamContext(StreamState* stream) {
-  const uint32_t id = next_context_id_++;
-  Context* raw = nullptr;
-  if (spare_context_.empty()) {
-    raw = contexts_.emplace(id, std::make_unique<Context>()).first->second.get();
+  // The Context of the last removed stream context when there is one: no allocation.
+  std::unique_ptr<Context> context = std::move(spare_context_);
+  if (context) {
+    *context = Context{};
   } else {
-    // The map node and the Context of the last removed stream context: no allocation.
-    spare_context_.key() = id;
-    raw = spare_context_.mapped().get();
-    *raw = Context{};
-    contexts_.insert(std::move(spare_context_));
+    context = std::make_unique<Context>();
   }
-  raw->id = id;
-  raw->root_id = root_ ? root_->id : 0;
-  raw->stream = stream;
-  return raw;
+  context->id = next_context_id_++;
+  context->root_id = root_ ? root_->id : 0;
+  context->stream = stream;
+  return insertContext(std::move(context));
 }
 
 void WasmInstance::removeContext(uint32_t id) {
-  auto it = contexts_.find(id);
-  if (it == contexts_.end()) return;
-  if (it->second->stream) {
-    touched_.erase(std::remove(touched_.begin(), touched_.end(), it->second->stream),
+  const size_t at = contextIndex(id);
+  if (at >= contexts_.size() || contexts_[at]->id != id) return;
+  Context* context = contexts_[at].get();
+  if (context->stream) {
+    touched_.erase(std::remove(touched_.begin(), touched_.end(), context->stream),
                    touched_.end());
   }
-  if (effective_ == it->second.get()) effective_ = nullptr;
-  auto node = contexts_.extract(it);
-  if (spare_context_.empty() && node.mapped()->root_id != 0) spare_context_ = std::move(node);
+  if (effective_ == context) effective_ = nullptr;
+  std::unique_ptr<Context> removed = std::move(contexts_[at]);
+  contexts_.erase(contexts_.begin() + static_cast<std::ptrdiff_t>(at));
+  if (!spare_context_ && removed->root_id != 0) spare_context_ = std::move(removed);
 }
 
 void WasmInstance::applyTouchedStreams(StreamState* except) {

@@ -144,13 +144,21 @@ class WasmInstance {
   // ---- host-call state
   Phase phase() const { return phase_; }
   void setPhase(Phase phase) { phase_ = phase; }
-  bool allowed(uintptr_t flags) const;
+  bool allowed(uintptr_t flags) const {
+    switch (phase_) {
+      case Phase::Normal: return true;
+      case Phase::Start: return (flags & kAllowedInStart) != 0;
+      case Phase::Allocator: return (flags & kAllowedInAllocator) != 0;
+    }
+    return false;
+  }
   Context* current() { return effective_; }
   Context* currentRoot();
   Context* findContext(uint32_t id);
   bool setEffective(uint32_t id);
   CallScope& scope() { return scope_; }
   void setPendingTrap(std::string message) { pending_trap_ = std::move(message); }
+  bool hasPendingTrap() const { return pending_trap_.has_value(); }
   std::optional<std::string> takePendingTrap();
   void markFailed(std::string_view function, std::string_view message);
   const std::string& failure() const { return failure_; }
@@ -245,9 +253,13 @@ class WasmInstance {
   int depth_ = 0;
 
   uint32_t next_context_id_ = 1;
-  std::map<uint32_t, std::unique_ptr<Context>> contexts_;
-  // The node of the last removed stream context, reused by the next createStreamContext.
-  std::map<uint32_t, std::unique_ptr<Context>>::node_type spare_context_;
+  // Live contexts sorted by id. Ids are handed out in increasing order, so a new context goes
+  // last and the stream contexts of a request's end are near the end.
+  std::vector<std::unique_ptr<Context>> contexts_;
+  // The last removed stream context, reused by the next createStreamContext.
+  std::unique_ptr<Context> spare_context_;
+  size_t contextIndex(uint32_t id) const;  // lower bound
+  Context* insertContext(std::unique_ptr<Context> context);
   Context* root_ = nullptr;
   Context* effective_ = nullptr;
   Context* callback_ = nullptr;  // the context the running callback was invoked on
