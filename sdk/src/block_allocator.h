@@ -77,10 +77,11 @@ class BlockAllocator {
   }
 
  private:
+  // The smallest k with 16 << k >= total (total <= kMaxRequest + 2 * kMaxAlignment).
   static int classOf(size_t total) {
-    int k = 0;
-    for (size_t block = 16; block < total; block <<= 1) ++k;
-    return k;
+    if (total <= 16) return 0;
+    constexpr int kBits = static_cast<int>(sizeof(unsigned long long) * 8);
+    return kBits - __builtin_clzll(static_cast<unsigned long long>(total - 1)) - 4;
   }
   static uint32_t* headerOf(void* memory) {
     return reinterpret_cast<uint32_t*>(static_cast<char*>(memory) - kHeader);
