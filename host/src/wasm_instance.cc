@@ -292,8 +292,7 @@ void WasmInstance::removeContext(uint32_t id) {
   if (at >= contexts_.size() || contexts_[at]->id != id) return;
   Context* context = contexts_[at].get();
   if (context->stream) {
-    touched_.erase(std::remove(touched_.begin(), touched_.end(), context->stream),
-                   touched_.end());
+    touched_.erase(std::remove(touched_.begin(), touched_.end(), context->stream), touched_.end());
   }
   if (effective_ == context) effective_ = nullptr;
   std::unique_ptr<Context> removed = std::move(contexts_[at]);

@@ -387,8 +387,8 @@ WasmResult Metric::record(uint64_t value) const {
 
 std::optional<uint64_t> Metric::get(WasmResult* status) const {
   uint64_t value = 0;
-  const WasmResult result =
-      check("proxy_get_metric", proxy_get_metric(id_, &value), answers(W::NotFound, W::BadArgument));
+  const WasmResult result = check("proxy_get_metric", proxy_get_metric(id_, &value),
+                                  answers(W::NotFound, W::BadArgument));
   report(status, result);
   if (result != W::Ok) return std::nullopt;
   return value;
@@ -400,9 +400,9 @@ std::optional<SharedData> getSharedData(std::string_view key, WasmResult* status
   char* data = nullptr;
   size_t size = 0;
   uint32_t cas = 0;
-  const WasmResult result =
-      check("proxy_get_shared_data",
-            proxy_get_shared_data(key.data(), key.size(), &data, &size, &cas), answers(W::NotFound));
+  const WasmResult result = check("proxy_get_shared_data",
+                                  proxy_get_shared_data(key.data(), key.size(), &data, &size, &cas),
+                                  answers(W::NotFound));
   report(status, result);
   HostBuffer value(data, size);
   if (result != W::Ok) return std::nullopt;

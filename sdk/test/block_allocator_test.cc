@@ -62,10 +62,9 @@ TEST_F(BlockAllocatorTest, RoundsBlocksToPowersOfTwo) {
 
 TEST_F(BlockAllocatorTest, EachRequestGetsTheSmallestBlockThatHoldsIt) {
   // size -> block (size + 8-byte header rounded up to a power of two, 16 at least)
-  const std::pair<size_t, size_t> cases[] = {{0, 16},      {8, 16},      {9, 32},
-                                             {24, 32},     {25, 64},     {56, 64},
-                                             {57, 128},    {1016, 1024}, {1017, 2048},
-                                             {65528, 65536}, {65529, 131072}};
+  const std::pair<size_t, size_t> cases[] = {
+      {0, 16},   {8, 16},      {9, 32},      {24, 32},       {25, 64},       {56, 64},
+      {57, 128}, {1016, 1024}, {1017, 2048}, {65528, 65536}, {65529, 131072}};
   for (const auto& [size, block] : cases) {
     void* memory = allocator.allocate(size);
     ASSERT_NE(memory, nullptr) << size;

@@ -231,10 +231,10 @@ TEST_F(Dispatcher, FindsEveryLiveContextWhenStreamsEndOutOfOrder) {
   host.requestBody(c, "w", false);
   host.tick(root);
   EXPECT_EQ(proxy_on_request_body(a, 4, 1), 0u);  // deleted: no context answers
-  EXPECT_EQ(events(), (std::vector<std::string>{"3:log", "3:done", "3:delete", "2:log", "2:done",
-                                                "2:delete", "4:request_body(1,1)",
-                                                "5:create_http(root 1)", "5:request_body(2,1)",
-                                                "4:request_body(2,0)", "1:tick"}));
+  EXPECT_EQ(events(),
+            (std::vector<std::string>{"3:log", "3:done", "3:delete", "2:log", "2:done", "2:delete",
+                                      "4:request_body(1,1)", "5:create_http(root 1)",
+                                      "5:request_body(2,1)", "4:request_body(2,0)", "1:tick"}));
   host.completeHttpContext(d);
   host.completeHttpContext(c);
   EXPECT_TRUE(host.deleted(c));

@@ -305,7 +305,9 @@ bool AotVm::callUnchecked(ExportFunction function, const uint64_t* args, uint64_
   const int code = meshwasm_aot_protected_call(module_->entries_[static_cast<size_t>(function)],
                                                instance_, args, results);
   --depth_;
-  if (code != 0) [[unlikely]] return trapped(code, error);
+  if (code != 0) [[unlikely]] {
+    return trapped(code, error);
+  }
   return true;
 }
 
