@@ -114,7 +114,11 @@ struct Dispatcher {
       ContextBase* context = slots[at].context;
       std::memmove(slots + at, slots + at + 1, (slot_count - at - 1) * sizeof(Slot));
       --slot_count;
-      if (last_id == id) last_context = nullptr;
+      if (last_id == id) {
+        // The oldest live context, usually the root the next stream context is created on.
+        last_id = slot_count != 0 ? slots[0].id : 0;
+        last_context = slot_count != 0 ? slots[0].context : nullptr;
+      }
       delete context;
     }
   }
