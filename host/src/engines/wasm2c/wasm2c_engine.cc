@@ -192,6 +192,9 @@ class AotVm final : public Vm {
   [[gnu::noinline, gnu::cold]] bool refuse(ExportFunction function, const uint64_t* args,
                                            uint64_t* results, std::string* error);
   [[gnu::noinline, gnu::cold]] bool trapped(int code, std::string* error);
+  // runImport's failure: records the trap text.
+  [[gnu::noinline, gnu::cold]] void importFailed(const BoundImport& import, bool ok,
+                                                 std::string trap);
 
   std::shared_ptr<const AotModule> module_;
   void* host_data_;
@@ -324,8 +327,8 @@ bool AotVm::trapped(int code, std::string* error) {
 }
 
 bool AotVm::runImport(uint32_t index, const uint64_t* args, uint64_t* results) {
-  pending_trap_.clear();
-  if (index >= bound_.size()) {
+  // pending_trap_ is set on every false return (and read only after one).
+  if (index >= bound_.size()) [[unlikely]] {
     pending_trap_ = "call to a missing import";
     return false;
   }
@@ -341,7 +344,14 @@ bool AotVm::runImport(uint32_t index, const uint64_t* args, uint64_t* results) {
   } catch (...) {
     trap = "host function " + import.qualified_name + " failed";
   }
-  if (ok && !failed_) return true;
+  if (ok && !failed_) [[likely]] {
+    return true;
+  }
+  importFailed(import, ok, std::move(trap));
+  return false;
+}
+
+void AotVm::importFailed(const BoundImport& import, bool ok, std::string trap) {
   // A nested guest call that trapped fails this call too, whatever the host function said.
   if (!ok && !trap.empty()) {
     pending_trap_ = std::move(trap);
@@ -350,7 +360,6 @@ bool AotVm::runImport(uint32_t index, const uint64_t* args, uint64_t* results) {
   } else {
     pending_trap_ = "host function " + import.qualified_name + " trapped";
   }
-  return false;
 }
 
 wasm_rt_memory_t* AotVm::importMemory(uint32_t initial, uint32_t max) {
