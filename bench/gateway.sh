@@ -164,8 +164,8 @@ cpu_ticks() {
   done
   echo "$u $sy"
 }
-run_wrk() {  # port pid [header] -> "rps p99_ms cpu_us_per_request"
-  local out args=() u0 s0 u1 s1 rps p99 requests cpu
+run_wrk() {  # port pid [header] -> "rps p99_ms cpu_us_per_request sys_share"
+  local out args=() u0 s0 u1 s1 rps p99 requests cpu sys
   [ -n "${3:-}" ] && args=(-H "$3")
   read -r u0 s0 < <(cpu_ticks "$2")
   out=$(wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "${args[@]}" \
@@ -177,13 +177,14 @@ run_wrk() {  # port pid [header] -> "rps p99_ms cpu_us_per_request"
   cpu=$(awk -v t=$((u1 - u0 + s1 - s0)) -v hz="$(getconf CLK_TCK)" -v r="$requests" \
     'BEGIN {printf "%.2f", t / hz * 1e6 / r}')
   if grep -q "Socket errors" <<<"$out"; then echo "wrk: $(grep 'Socket errors' <<<"$out")" >&2; fi
-  echo "$rps $p99 $cpu"
+  sys=$(awk -v s=$((s1 - s0)) -v t=$((u1 - u0 + s1 - s0)) 'BEGIN {printf "%.2f", t ? s / t : 0}')
+  echo "$rps $p99 $cpu $sys"
 }
 
 echo "wrk -t$threads -c$connections -d${duration}s, $workers workers each, engine $engine," \
   "plugin log level $log_level, $(nproc) cores, $runs round(s)"
-fmt='%-6s %-8s %-10s %12s %10s %8s %9s %11s %9s %s\n'
-printf "$fmt" round path server req/s p99_ms ratio p99_ratio cpu_us/req cpu_ratio load
+fmt='%-6s %-8s %-10s %12s %10s %8s %9s %11s %9s %9s %s\n'
+printf "$fmt" round path server req/s p99_ms ratio p99_ratio cpu_us/req cpu_ratio sys_share load
 servers=(nginx meshwasm)
 [ -n "$baseline" ] && servers+=(baseline)
 declare -A port=([nginx]=$nginx_port [meshwasm]=$gateway_port [baseline]=$base_port)
@@ -195,16 +196,16 @@ for round in $(seq 1 "$runs"); do
   for path in deny allow; do
     header=""
     [ "$path" = allow ] && header="allow: true"
-    declare -A rps=() p99=() cpu=()
+    declare -A rps=() p99=() cpu=() sysshare=()
     for server in "${servers[@]}"; do
       load=$(cut -d' ' -f1 /proc/loadavg)
-      read -r rps[$server] p99[$server] cpu[$server] < \
+      read -r rps[$server] p99[$server] cpu[$server] sysshare[$server] < \
         <(run_wrk "${port[$server]}" "${pid[$server]}" "$header")
       r=$(ratio "${rps[$server]}" "${rps[nginx]}")
       pr=$(ratio "${p99[$server]}" "${p99[nginx]}")
       cr=$(ratio "${cpu[$server]}" "${cpu[nginx]}")
       printf "$fmt" "$round" "$path" "$server" "${rps[$server]}" "${p99[$server]}" "$r" "$pr" \
-        "${cpu[$server]}" "$cr" "$load"
+        "${cpu[$server]}" "$cr" "${sysshare[$server]}" "$load"
       sum[$path.$server]=$(add "${sum[$path.$server]:-}" "$r")
       psum[$path.$server]=$(add "${psum[$path.$server]:-}" "$pr")
       csum[$path.$server]=$(add "${csum[$path.$server]:-}" "$cr")
