@@ -14,6 +14,7 @@
 #              BASELINE_PLUGIN (the baseline's header_auth.wasm; default the current one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib/nginx_peer.sh
 build=${1:-build}
 wasm_dir=${2:-$build/wasm}
 duration=${DURATION:-10}
@@ -90,23 +91,7 @@ nginx_conf upstream <<CONF
   }
 CONF
 # nginx doing what header_auth.wasm does.
-nginx_conf proxy <<CONF
-  upstream backend {
-    server 127.0.0.1:$upstream_port;
-    keepalive 128;
-  }
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / {
-      if (\$http_allow != "true") {
-        return 403 "Forbidden by ASM Wasm Plugin, cpp version\n";
-      }
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
-CONF
+nginx_header_auth_rule "$nginx_port" "$upstream_port" 128 | nginx_conf proxy
 "$nginx_bin" -c "$tmp/upstream.conf" -p "$tmp" 2>"$tmp/upstream.stderr" &
 pids+=($!)
 "$nginx_bin" -c "$tmp/proxy.conf" -p "$tmp" 2>"$tmp/nginx.stderr" &

@@ -12,6 +12,7 @@
 #              directory to copy the callgrind profiles into, as SERVER.PATH.out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib/nginx_peer.sh
 build=${1:-build}
 wasm_dir=${2:-$build/wasm}
 requests=${REQUESTS:-5000}
@@ -85,21 +86,7 @@ http {
   fastcgi_temp_path $tmp/pfastcgi;
   uwsgi_temp_path $tmp/puwsgi;
   scgi_temp_path $tmp/pscgi;
-  upstream backend {
-    server 127.0.0.1:$upstream_port;
-    keepalive 16;
-  }
-  server {
-    listen 127.0.0.1:$peer_port;
-    location / {
-      if (\$http_allow != "true") {
-        return 403 "Forbidden by ASM Wasm Plugin, cpp version\n";
-      }
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
+$(nginx_header_auth_rule "$peer_port" "$upstream_port" 16)
 }
 CONF
 
