@@ -209,7 +209,16 @@ class WasmFilter final : public StreamFilter, public host::StreamCallbacks {
   TrailersStatus encodeTrailers(HeaderMap& trailers) override {
     return trailersStatus(stream_->onResponseTrailers(trailers.entries()));
   }
-  void onLog() override { stream_->onComplete(); }
+  void onLog() override {
+    // A local reply reached the client as the filter manager's map, with the connection
+    // manager's edits: proxy_on_log reads that one, not the host's copy.
+    if (stream_->localReply()) {
+      if (HeaderMap* sent = callbacks_->responseHeaders()) {
+        stream_->setSentResponseHeaders(sent->entries());
+      }
+    }
+    stream_->onComplete();
+  }
   void onDestroy() override { stream_->onComplete(); }
 
   // host::StreamCallbacks: requests made outside the stream's own callbacks.

@@ -84,6 +84,23 @@ TEST_F(GatewayPlugins, LocalReplyCarriesThePluginsHeadersThroughItsResponseCallb
   EXPECT_TRUE(gw_->waitForErr("status=403")) << gw_->err();
 }
 
+TEST_F(GatewayPlugins, OnLogSeesTheLocalReplyAsTheClientGotIt) {
+  start({});
+  HttpResponse r = get("rh=local;log=sentheaders");
+  EXPECT_EQ(r.status, 403) << r.raw;
+  EXPECT_EQ(r.header("server"), "meshwasm");
+  EXPECT_TRUE(r.header("date").has_value());
+  // 0 = Ok: the `server` and `date` the gateway added are in the map proxy_on_log reads.
+  EXPECT_TRUE(gw_->waitForErr("sent headers server=0 date=0")) << gw_->err();
+}
+
+TEST_F(GatewayPlugins, OnLogSeesTheUpstreamResponseAsTheClientGotIt) {
+  start({});
+  HttpResponse r = get("log=sentheaders", "/status/418");
+  EXPECT_EQ(r.status, 418) << r.raw;
+  EXPECT_TRUE(gw_->waitForErr("sent headers server=0 date=0")) << gw_->err();
+}
+
 TEST_F(GatewayPlugins, HttpCallThroughAClusterPausesThenContinues) {
   FakeUpstream service(FakeUpstream::respond(
       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"));

@@ -5,7 +5,7 @@
  *  - the request header "x-test" (per stream): "<stage>=<action>;..." with stages
  *    rh rb rt sh sb st log (request/response headers/body/trailers, proxy_on_log) and
  *    actions continue pause buffer local trap close resume callout addheader rewrite grow
- *    enqueue oob setprop. */
+ *    enqueue oob setprop sentheaders. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +181,16 @@ static int32_t run(int32_t ctx, const char* stage, int32_t map, int32_t buffer, 
           0, 0);
   }
   if (strcmp(act, "setprop") == 0) proxy_set_property("my_prop", 7, "v1", 2);
+  if (strcmp(act, "sentheaders") == 0) {  /* response headers the embedder added */
+    char* data = 0;
+    int32_t size = 0;
+    int32_t server = proxy_get_header_map_value(2, "server", 6, &data, &size);
+    free(data);
+    data = 0;
+    int32_t date = proxy_get_header_map_value(2, "date", 4, &data, &size);
+    free(data);
+    logf_("sent headers server=%d date=%d", server, date, 0, 0);
+  }
   if (strcmp(act, "enqueue") == 0) {
     int32_t token = 0;
     int32_t r = proxy_resolve_shared_queue("", 0, "q", 1, &token);

@@ -79,6 +79,12 @@ class HttpStream {
   // End of the stream, normal or reset: proxy_on_log, proxy_on_done, proxy_on_delete (Envoy's
   // HTTP order), only if the context was created and the VM is alive. Idempotent.
   virtual void onComplete() = 0;
+  // The response headers the client got, when the stream last saw others: a local reply (the
+  // stream's own copy) once the embedder's connection manager added `date` and `server` and
+  // other filters ran their response callbacks on it. proxy_on_log then reads these, as in
+  // Envoy, where the reply is one header map. Call before onComplete(); the map must outlive
+  // the stream's use of it (onComplete() or destruction).
+  virtual void setSentResponseHeaders(Headers& headers) = 0;
 
   // Valid after an action LocalReply (or StreamCallbacks::sendLocalReply).
   virtual const LocalReply* localReply() const = 0;
