@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib/nginx_peer.sh
+. bench/lib/run_dir.sh
 build=${1:-build}
 wasm_dir=${2:-$build/wasm}
 duration=${DURATION:-10}
@@ -36,17 +37,7 @@ command -v wrk >/dev/null || { echo "wrk is not installed (scripts/install-deps)
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx_bin" ] || { echo "nginx is not installed (scripts/install-deps)" >&2; exit 1; }
 
-tmp=$(mktemp -d /tmp/meshwasm-bench.XXXXXX)
-chmod 755 "$tmp"  # nginx workers (user nobody) read the teapot file
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+bench_run_dir bench
 upstream_port=$(free_port)
 nginx_port=$(free_port)
 gateway_port=$(free_port)

@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib/nginx_peer.sh
+. bench/lib/run_dir.sh
 build=${1:-build}
 wasm_dir=${2:-$build/wasm}
 requests=${REQUESTS:-5000}
@@ -29,16 +30,7 @@ for tool in valgrind callgrind_control callgrind_annotate python3; do
 done
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
-tmp=$(mktemp -d /tmp/meshwasm-instr.XXXXXX)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+bench_run_dir instr
 upstream_port=$(free_port)
 port=$(free_port)
 admin_port=$(free_port)

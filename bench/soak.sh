@@ -14,20 +14,15 @@ duration=${DURATION:-60}
 connections=${CONNECTIONS:-32}
 engine=${ENGINE:-aot}
 max_growth_kb=${MAX_GROWTH_KB:-8192}
-tmp=$(mktemp -d /tmp/meshwasm-soak.XXXXXX)
-gw=""
-cleanup() {
-  [ -n "$gw" ] && kill "$gw" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-admin=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. bench/lib/run_dir.sh
+bench_run_dir soak
+port=$(free_port)
+admin=$(free_port)
 "$build/bin/meshwasm" run --plugin "$wasm_dir/header_auth.wasm" --engine "$engine" --workers 2 \
   --log-level warning --listen "127.0.0.1:$port" --admin "127.0.0.1:$admin" \
   >"$tmp/access.log" 2>"$tmp/gateway.log" &
 gw=$!
+pids+=("$gw")
 for i in $(seq 1 100); do curl -s -o /dev/null "127.0.0.1:$admin/ready" && break; sleep 0.1; done
 
 # Every other request carries allow: true.
