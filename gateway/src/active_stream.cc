@@ -1,6 +1,7 @@
 #include "active_stream.h"
 
 #include <array>
+#include <cstring>
 #include <ctime>
 #include <random>
 
@@ -12,36 +13,57 @@ namespace meshwasm::gateway {
 
 namespace {
 
-std::string newRequestId() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng(), b = rng();
-  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
-  // 8-4-4-4-12 lower-case hex digits, two digits per byte from a table (snprintf and a
-  // digit-at-a-time loop both showed in profiles).
-  static constexpr auto kPairs = [] {
-    std::array<char, 512> t{};
-    constexpr char kHex[] = "0123456789abcdef";
-    for (int i = 0; i < 256; ++i) {
-      t[static_cast<size_t>(2 * i)] = kHex[i >> 4];
-      t[static_cast<size_t>(2 * i + 1)] = kHex[i & 15];
+// xoshiro256** (Blackman and Vigna), one per worker thread, seeded from std::random_device
+// through splitmix64: a few instructions per 64 random bits where std::mt19937_64 spent
+// hundreds per request (its state refills and copies showed in profiles).
+class FastRandom {
+ public:
+  FastRandom() {
+    std::random_device device;
+    uint64_t seed = (uint64_t{device()} << 32) ^ device();
+    for (uint64_t& word : s_) word = splitMix(seed);
+  }
+  uint64_t next() {
+    uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+
+ private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  static uint64_t splitMix(uint64_t& state) {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  uint64_t s_[4];
+};
+
+// HeaderMap::set for a lower-case constant name without rewriting the map in the usual cases:
+// no entry yet (appended) or exactly one (its value replaced in place). Same result as set.
+void setHeader(HeaderMap& headers, std::string_view name, std::string_view value) {
+  HeaderMap::Entry* found = nullptr;
+  for (auto& entry : headers.entries()) {
+    const std::string& k = entry.first;
+    if (k.size() != name.size() || (k != name && !equalsIgnoreCase(k, name))) continue;
+    if (found) {
+      headers.set(name, value);  // repeated: set's rules (one entry, at the first position)
+      return;
     }
-    return t;
-  }();
-  unsigned char bytes[16];
-  for (int i = 0; i < 8; ++i) {
-    bytes[i] = static_cast<unsigned char>(a >> (56 - 8 * i));
-    bytes[8 + i] = static_cast<unsigned char>(b >> (56 - 8 * i));
+    found = &entry;
   }
-  std::string id(36, '-');
-  char* out = id.data();
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) ++out;  // keep the '-'
-    const char* pair = &kPairs[static_cast<size_t>(2 * bytes[i])];
-    *out++ = pair[0];
-    *out++ = pair[1];
+  if (found) {
+    found->second.assign(value);
+  } else {
+    headers.entries().emplace_back(name, value);
   }
-  return id;
 }
 
 const std::string& httpDate() {
@@ -69,6 +91,32 @@ FilterList makeFilters(Worker& worker) {
 
 }  // namespace
 
+void writeRequestId(char* out) {
+  thread_local FastRandom rng;
+  uint64_t hi = rng.next(), lo = rng.next();
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1 (RFC 4122)
+  // Two lower-case hex digits per byte from a table; where each byte's digits go in
+  // "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
+  static constexpr auto kPairs = [] {
+    std::array<char, 512> t{};
+    constexpr char kHex[] = "0123456789abcdef";
+    for (size_t i = 0; i < 256; ++i) {
+      t[2 * i] = kHex[i >> 4];
+      t[2 * i + 1] = kHex[i & 15];
+    }
+    return t;
+  }();
+  static constexpr uint8_t kOffset[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    int shift = 56 - 8 * i;
+    std::memcpy(out + kOffset[i], &kPairs[2 * ((hi >> shift) & 0xff)], 2);
+    std::memcpy(out + kOffset[8 + i], &kPairs[2 * ((lo >> shift) & 0xff)], 2);
+  }
+  out[8] = out[13] = out[18] = out[23] = '-';
+}
+
 ActiveStream::ActiveStream(Session& session) : session_(session) {
   info_.start_time = std::chrono::system_clock::now();
   info_.start_steady = std::chrono::steady_clock::now();
@@ -87,10 +135,16 @@ void ActiveStream::decodeHeaders(HeaderMap headers, bool end_stream) {
   if (auto id = headers.get("x-request-id"); id && !id->empty()) {
     info_.request_id = std::string(*id);
   } else {
-    info_.request_id = newRequestId();
-    headers.set("x-request-id", info_.request_id);
+    char generated[kRequestIdSize];
+    writeRequestId(generated);
+    info_.request_id.assign(generated, kRequestIdSize);
+    if (id) {
+      headers.set("x-request-id", info_.request_id);  // present but empty
+    } else {
+      headers.entries().emplace_back("x-request-id", info_.request_id);
+    }
   }
-  headers.set("x-forwarded-proto", "http");
+  setHeader(headers, "x-forwarded-proto", "http");
   head_request_ = headers.get(":method") == "HEAD";
   fm_->decodeHeaders(std::move(headers), end_stream);
 }
@@ -221,12 +275,12 @@ void ActiveStream::onUpstreamFailure(UpstreamFailure failure, bool headers_recei
 
 void ActiveStream::respondHeaders(HeaderMap& headers, bool end_stream) {
   Worker& w = session_.worker();
-  headers.set("date", httpDate());
-  headers.set("server", "meshwasm");
+  setHeader(headers, "date", httpDate());
+  setHeader(headers, "server", "meshwasm");
   int status = info_.response_code;
   bool no_body_status = status == 204 || status == 304 || (status >= 100 && status < 200);
   bool has_length = headers.has("content-length");
-  if (end_stream && !has_length && !no_body_status) headers.set("content-length", "0");
+  if (end_stream && !has_length && !no_body_status) headers.entries().emplace_back("content-length", "0");
   bool close = !session_.keepAlive() || w.draining || !session_.requestComplete();
   chunked_ = !end_stream && !has_length && !head_request_;
   if (chunked_ && session_.http10()) {

@@ -14,6 +14,13 @@ namespace meshwasm::gateway {
 
 class Session;
 
+// Length of a request id written by writeRequestId.
+constexpr size_t kRequestIdSize = 36;
+// Writes a new random UUID version 4 (RFC 4122: 8-4-4-4-12 lower-case hex digits, version
+// nibble 4, variant bits 10) into out[0..35], from a per-thread generator seeded by
+// std::random_device; what the connection manager puts into a missing x-request-id.
+void writeRequestId(char* out);
+
 class ActiveStream final : public FilterChainSink, public UpstreamCallbacks {
  public:
   explicit ActiveStream(Session& session);
