@@ -29,48 +29,47 @@ void buildLocalReply(int status, std::string& body, HeaderMap& headers, bool hea
   headers = std::move(out);
 }
 
-FilterManager::Deferred FilterManager::Callbacks::action(Deferred::Kind kind) const {
-  Deferred d;
-  d.kind = kind;
-  d.filter_index = index_;
-  return d;
-}
-
-void FilterManager::Callbacks::deferReply(Deferred d, std::string body, HeaderMap headers,
-                                          std::string details) {
+void FilterManager::Callbacks::reply(Deferred::Kind kind, int status, std::string& body,
+                                     HeaderMap& headers, std::string& details) {
   if (m_.callback_depth_ > 0 && m_.current_filter_ == index_) m_.current_sent_local_reply_ = true;
-  d.from_encode = m_.encode_.active;
-  d.body = std::move(body);
-  d.headers = std::move(headers);
-  d.details = std::move(details);
-  m_.defer(std::move(d));
+  bool from_encode = m_.encode_.active;
+  if (Deferred* d = m_.queue(kind, index_)) {
+    d->from_encode = from_encode;
+    d->status = status;
+    d->body = std::move(body);
+    d->headers = std::move(headers);
+    d->details = std::move(details);
+  } else if (kind == Deferred::Kind::PreparedReply) {
+    m_.doPreparedReply(index_, from_encode, body, headers, details);
+  } else {
+    m_.doLocalReply(index_, from_encode, status, body, headers, details);
+  }
 }
 
 void FilterManager::Callbacks::continueDecoding() {
-  m_.defer(action(Deferred::Kind::ContinueDecoding));
+  if (!m_.queue(Deferred::Kind::ContinueDecoding, index_)) m_.resume(m_.decode_, index_);
 }
 
 void FilterManager::Callbacks::continueEncoding() {
-  m_.defer(action(Deferred::Kind::ContinueEncoding));
+  if (!m_.queue(Deferred::Kind::ContinueEncoding, index_)) m_.resume(m_.encode_, index_);
 }
 
 void FilterManager::Callbacks::sendLocalReply(int status, std::string body, HeaderMap headers,
                                               std::string details) {
-  Deferred d = action(Deferred::Kind::LocalReply);
-  d.status = status;
-  deferReply(std::move(d), std::move(body), std::move(headers), std::move(details));
+  reply(Deferred::Kind::LocalReply, status, body, headers, details);
 }
 
 void FilterManager::Callbacks::sendPreparedReply(HeaderMap headers, std::string body,
                                                  std::string details) {
-  deferReply(action(Deferred::Kind::PreparedReply), std::move(body), std::move(headers),
-             std::move(details));
+  reply(Deferred::Kind::PreparedReply, 0, body, headers, details);
 }
 
 void FilterManager::Callbacks::resetStream(std::string details) {
-  Deferred d = action(Deferred::Kind::Reset);
-  d.details = std::move(details);
-  m_.defer(std::move(d));
+  if (Deferred* d = m_.queue(Deferred::Kind::Reset, index_)) {
+    d->details = std::move(details);
+  } else {
+    m_.doReset(details);
+  }
 }
 
 StreamInfo& FilterManager::Callbacks::streamInfo() {
@@ -120,12 +119,12 @@ FilterManager::~FilterManager() {
   finish();
 }
 
-void FilterManager::defer(Deferred action) {
-  if (callback_depth_ > 0) {
-    deferred_.push_back(std::move(action));
-  } else {
-    execute(action);
-  }
+FilterManager::Deferred* FilterManager::queue(Deferred::Kind kind, size_t filter_index) {
+  if (callback_depth_ == 0) return nullptr;
+  Deferred& d = deferred_.emplace_back();
+  d.kind = kind;
+  d.filter_index = filter_index;
+  return &d;
 }
 
 void FilterManager::execute(Deferred& d) {
@@ -133,21 +132,18 @@ void FilterManager::execute(Deferred& d) {
     case Deferred::Kind::ContinueDecoding: resume(decode_, d.filter_index); return;
     case Deferred::Kind::ContinueEncoding: resume(encode_, d.filter_index); return;
     case Deferred::Kind::LocalReply:
-      doLocalReply(d.filter_index, d.from_encode, d.status, std::move(d.body), std::move(d.headers),
-                   std::move(d.details));
+      doLocalReply(d.filter_index, d.from_encode, d.status, d.body, d.headers, d.details);
       return;
-    case Deferred::Kind::PreparedReply: {
-      int status = statusCode(d.headers).value_or(500);
-      doLocalReply(d.filter_index, d.from_encode, status, std::move(d.body), std::move(d.headers),
-                   std::move(d.details), true);
+    case Deferred::Kind::PreparedReply:
+      doPreparedReply(d.filter_index, d.from_encode, d.body, d.headers, d.details);
       return;
-    }
     case Deferred::Kind::Reset: doReset(d.details); return;
   }
 }
 
 void FilterManager::runDeferred() {
   while (callback_depth_ == 0 && !deferred_.empty()) {
+    // Out of the queue first: what it runs may queue more.
     Deferred d = std::move(deferred_.front());
     deferred_.erase(deferred_.begin());
     execute(d);
@@ -203,6 +199,7 @@ void FilterManager::decodeTrailers(HeaderMap trailers) {
 void FilterManager::encodeHeaders(HeaderMap headers, bool end_stream) {
   if (reset_ || encode_.active) return;
   response_headers_ = std::move(headers);
+  reply_status_known_ = false;
   start(encode_, filters_.size(), true);
   Slot& s = encode_.slots[0];
   s.headers_pending = true;
@@ -232,14 +229,16 @@ void FilterManager::encodeTrailers(HeaderMap trailers) {
 
 void FilterManager::sendLocalReply(int status, std::string body, std::string details) {
   if (reset_ || finished_) return;
-  Deferred d;
-  d.kind = Deferred::Kind::LocalReply;
-  d.filter_index = kNoFilter;
-  d.from_encode = encode_.active;
-  d.status = status;
-  d.body = std::move(body);
-  d.details = std::move(details);
-  defer(std::move(d));
+  bool from_encode = encode_.active;
+  if (Deferred* d = queue(Deferred::Kind::LocalReply, kNoFilter)) {
+    d->from_encode = from_encode;
+    d->status = status;
+    d->body = std::move(body);
+    d->details = std::move(details);
+  } else {
+    HeaderMap headers;
+    doLocalReply(kNoFilter, from_encode, status, body, headers, details);
+  }
 }
 
 void FilterManager::markReset() {
@@ -386,7 +385,9 @@ void FilterManager::deliverToSink(Direction& dir, int phase) {
     bool eos = s.end_stream && s.data.empty() && !s.trailers_pending;
     if (dir.encode) {
       response_headers_sent_ = true;
-      if (auto status = statusCode(*response_headers_)) info_.response_code = *status;
+      std::optional<int> status =
+          reply_status_known_ ? reply_status_ : statusCode(*response_headers_);
+      if (status) info_.response_code = *status;
       sink_.respondHeaders(*response_headers_, eos);
     } else {
       sink_.routeHeaders(*request_headers_, eos);
@@ -476,14 +477,23 @@ void FilterManager::resume(Direction& dir, size_t filter_index) {
 
 // ------------------------------------------------------------------ replies and resets
 
+void FilterManager::doPreparedReply(size_t filter_index, bool from_encode, std::string& body,
+                                    HeaderMap& headers, std::string& details) {
+  if (reset_ || finished_) return;
+  std::optional<int> status = statusCode(headers);
+  reply_status_ = status;
+  doLocalReply(filter_index, from_encode, status.value_or(500), body, headers, details, true);
+}
+
 void FilterManager::doLocalReply(size_t filter_index, bool from_encode, int status,
-                                 std::string body, HeaderMap headers, std::string details,
+                                 std::string& body, HeaderMap& headers, std::string& details,
                                  bool prepared) {
   if (reset_ || finished_) return;
   for (char& c : details) {
     if (std::isspace(static_cast<unsigned char>(c))) c = '_';
   }
-  info_.response_code_details = details;
+  info_.response_code_details = std::move(details);
+  if (!prepared) reply_status_ = status;  // what statusCode reads from buildLocalReply's map
   if (prepared) {
     if (head_request_) body.clear();
   } else {
@@ -493,7 +503,8 @@ void FilterManager::doLocalReply(size_t filter_index, bool from_encode, int stat
   if (decode_.active) decode_.aborted = true;
   sink_.abortUpstream();
   if (response_headers_sent_) {
-    doReset(details);
+    std::string reset_details = info_.response_code_details;
+    doReset(reset_details);
     return;
   }
   if (from_encode || encode_.active || filter_index == kNoFilter) {
@@ -517,6 +528,7 @@ void FilterManager::doLocalReply(size_t filter_index, bool from_encode, int stat
     count = prepared ? filter_index : filter_index + 1;
   }
   response_headers_ = std::move(headers);
+  reply_status_known_ = count == 0;  // no filter sees (and may change) the headers
   start(encode_, count, true);
   Slot& s = encode_.slots[0];
   s.headers_pending = true;
@@ -537,12 +549,15 @@ void FilterManager::doReset(const std::string& details) {
 }
 
 void FilterManager::overLimit(Direction& dir) {
+  HeaderMap headers;
   if (!dir.encode) {
-    doLocalReply(kNoFilter, false, 413, "Payload Too Large", HeaderMap(),
-                 "request_payload_too_large");
+    std::string body = "Payload Too Large";
+    std::string details = "request_payload_too_large";
+    doLocalReply(kNoFilter, false, 413, body, headers, details);
   } else if (!response_headers_sent_) {
-    doLocalReply(kNoFilter, true, 500, "Internal Server Error", HeaderMap(),
-                 "response_payload_too_large");
+    std::string body = "Internal Server Error";
+    std::string details = "response_payload_too_large";
+    doLocalReply(kNoFilter, true, 500, body, headers, details);
   } else {
     doReset("response_payload_too_large");
   }

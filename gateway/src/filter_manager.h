@@ -122,9 +122,9 @@ class FilterManager {
 
    private:
     std::string* bodyOf(Direction& dir);
-    Deferred action(Deferred::Kind kind) const;
-    // Defers a reply of this filter (and marks that the current callback sent one).
-    void deferReply(Deferred d, std::string body, HeaderMap headers, std::string details);
+    // A reply of this filter (marks that the current callback sent one).
+    void reply(Deferred::Kind kind, int status, std::string& body, HeaderMap& headers,
+               std::string& details);
     FilterManager& m_;
     size_t index_;
   };
@@ -139,10 +139,15 @@ class FilterManager {
   void enterCallback(size_t filter_index);
   void leaveCallback();
   void runDeferred();
-  void defer(Deferred action);
+  // Inside a filter callback: a new queued action (filled in by the caller, carried out when
+  // the callback returned); nullptr otherwise: the caller carries it out now.
+  Deferred* queue(Deferred::Kind kind, size_t filter_index);
   void execute(Deferred& action);
-  void doLocalReply(size_t filter_index, bool from_encode, int status, std::string body,
-                    HeaderMap headers, std::string details, bool prepared = false);
+  // Takes `body`, `headers` and `details` (they are moved from).
+  void doLocalReply(size_t filter_index, bool from_encode, int status, std::string& body,
+                    HeaderMap& headers, std::string& details, bool prepared = false);
+  void doPreparedReply(size_t filter_index, bool from_encode, std::string& body,
+                       HeaderMap& headers, std::string& details);
   void doReset(const std::string& details);
   void overLimit(Direction& dir);
 
@@ -164,6 +169,10 @@ class FilterManager {
   bool local_reply_ = false;
   bool reset_ = false;
   bool finished_ = false;
+  // A local reply that goes to the sink without passing a filter: its ":status" as already
+  // read (deliverToSink need not read it again).
+  bool reply_status_known_ = false;
+  std::optional<int> reply_status_;
 
   int callback_depth_ = 0;
   std::optional<size_t> current_filter_;

@@ -181,6 +181,67 @@ TEST(FilterManager, PreparedReplySkipsTheSendingFiltersOwnResponseSide) {
   EXPECT_EQ(c.info.response_code_details, "wasm_fail_stream");
 }
 
+TEST(FilterManager, PreparedReplyOfTheFirstFilterGoesToTheClientWithItsStatusAndBody) {
+  Chain c(2);
+  c.filters[0]->on_request_headers = [](ScriptFilter& f, HeaderMap&, bool) {
+    HeaderMap h;
+    h.add(":status", "403");
+    h.add("content-type", "text/plain");
+    h.add("content-length", "7");
+    f.cb().sendPreparedReply(std::move(h), "denied\n", "denied by plugin");
+    return HeadersStatus::StopAllIterationAndWatermark;
+  };
+  c.fm->decodeHeaders(request("/p"), true);
+  c.fm->finish();
+  std::vector<std::string> want = {"f0 decodeHeaders eos", "abort upstream",
+                                   "respond 403 content-type=text/plain content-length=7",
+                                   "respond data 'denied\n' eos", "f0 log", "f1 log",
+                                   "f0 destroy", "f1 destroy"};
+  EXPECT_EQ(c.sink.events, want);
+  EXPECT_EQ(c.info.response_code, 403);
+  EXPECT_EQ(c.info.response_code_details, "denied_by_plugin");
+  ASSERT_NE(c.filters[0]->cb().responseHeaders(), nullptr);
+  EXPECT_EQ(c.filters[0]->cb().responseHeaders()->get(":status"), "403");
+}
+
+TEST(FilterManager, StatusChangedByAFilterOnALocalReplyIsTheRecordedOne) {
+  Chain c(2);
+  c.filters[1]->on_request_headers = [](ScriptFilter& f, HeaderMap&, bool) {
+    f.cb().sendLocalReply(403, "", HeaderMap(), "denied");
+    return HeadersStatus::StopIteration;
+  };
+  c.filters[0]->on_response_headers = [](ScriptFilter&, HeaderMap& h, bool) {
+    h.set(":status", "401");
+    return HeadersStatus::Continue;
+  };
+  c.fm->decodeHeaders(request("/s"), true);
+  std::vector<std::string> want = {"f0 decodeHeaders eos", "f1 decodeHeaders eos",
+                                   "abort upstream",       "f1 encodeHeaders 403 eos",
+                                   "f0 encodeHeaders 403 eos", "respond 401 eos"};
+  EXPECT_EQ(c.sink.events, want);
+  EXPECT_EQ(c.info.response_code, 401);
+}
+
+TEST(FilterManager, ReplySentOutsideACallbackRunsAtOnceThroughTheEarlierFilters) {
+  Chain c(2);
+  c.filters[1]->on_request_headers = [](ScriptFilter&, HeaderMap&, bool) {
+    return HeadersStatus::StopAllIterationAndWatermark;  // e.g. waiting for an http call
+  };
+  c.fm->decodeHeaders(request("/later"), true);
+  HeaderMap h;
+  h.add(":status", "429");
+  c.filters[1]->cb().sendPreparedReply(std::move(h), "slow down", "rate limited");
+  std::vector<std::string> want = {"f0 decodeHeaders eos", "f1 decodeHeaders eos",
+                                   "abort upstream",       "f0 encodeHeaders 429",
+                                   "respond 429",          "f0 encodeData 'slow down' eos",
+                                   "respond data 'slow down' eos"};
+  EXPECT_EQ(c.sink.events, want);
+  EXPECT_EQ(c.info.response_code, 429);
+  EXPECT_EQ(c.info.response_code_details, "rate_limited");
+  c.filters[0]->cb().resetStream("too late");  // response already sent: the stream resets
+  EXPECT_EQ(c.sink.events.back(), "reset too late");
+}
+
 TEST(FilterManager, LocalReplyFromResponseHeadersGoesStraightDownstream) {
   Chain c(2);
   c.filters[0]->on_response_headers = [](ScriptFilter& f, HeaderMap&, bool) {
