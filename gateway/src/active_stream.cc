@@ -81,14 +81,6 @@ const std::string& httpDate() {
   return cached;
 }
 
-FilterList makeFilters(Worker& worker) {
-  FilterList filters;
-  for (auto& factory : worker.filter_factories) {
-    if (auto f = factory()) filters.push_back(std::move(f));
-  }
-  return filters;
-}
-
 }  // namespace
 
 void writeRequestId(char* out) {
@@ -122,7 +114,7 @@ ActiveStream::ActiveStream(Session& session) : session_(session) {
   info_.start_steady = std::chrono::steady_clock::now();
   info_.downstream_local_address = session.localAddress();
   info_.downstream_remote_address = session.remoteAddress();
-  fm_.emplace(makeFilters(session.worker()), *this, info_,
+  fm_.emplace(session.worker().filter_factories, *this, info_,
               session.worker().config.buffer_limit_bytes);
 }
 
@@ -145,7 +137,6 @@ void ActiveStream::decodeHeaders(HeaderMap headers, bool end_stream) {
     }
   }
   setHeader(headers, "x-forwarded-proto", "http");
-  head_request_ = headers.get(":method") == "HEAD";
   fm_->decodeHeaders(std::move(headers), end_stream);
 }
 
@@ -280,9 +271,12 @@ void ActiveStream::respondHeaders(HeaderMap& headers, bool end_stream) {
   int status = info_.response_code;
   bool no_body_status = status == 204 || status == 304 || (status >= 100 && status < 200);
   bool has_length = headers.has("content-length");
-  if (end_stream && !has_length && !no_body_status) headers.entries().emplace_back("content-length", "0");
+  if (end_stream && !has_length && !no_body_status) {
+    headers.entries().emplace_back("content-length", "0");
+  }
   bool close = !session_.keepAlive() || w.draining || !session_.requestComplete();
-  chunked_ = !end_stream && !has_length && !head_request_;
+  bool head_request = fm_->headRequest();
+  chunked_ = !end_stream && !has_length && !head_request;
   if (chunked_ && session_.http10()) {
     chunked_ = false;  // HTTP/1.0 client: the body ends when the connection closes
     close = true;
@@ -291,7 +285,7 @@ void ActiveStream::respondHeaders(HeaderMap& headers, bool end_stream) {
   // The status line from the status the stream recorded (read from ":status" on the way here).
   appendResponseHead(session_.outputBuffer(), headers, status > 0 ? status : 200, chunked_, close);
   session_.write({});
-  if (end_stream || head_request_) complete();
+  if (end_stream || head_request) complete();
 }
 
 void ActiveStream::respondData(std::string& data, bool end_stream) {

@@ -61,7 +61,6 @@ class ActiveStream final : public FilterChainSink, public UpstreamCallbacks {
   std::shared_ptr<UpstreamRequest> upstream_;
   std::chrono::steady_clock::time_point upstream_start_;
   bool chunked_ = false;
-  bool head_request_ = false;
   bool response_complete_ = false;
   bool routed_ = false;
 };

@@ -106,6 +106,19 @@ std::string* FilterManager::Callbacks::bodyOf(Direction& dir) {
 FilterManager::FilterManager(FilterList filters, FilterChainSink& sink, StreamInfo& info,
                              size_t buffer_limit)
     : filters_(std::move(filters)), sink_(sink), info_(info), buffer_limit_(buffer_limit) {
+  bindCallbacks();
+}
+
+FilterManager::FilterManager(const std::vector<FilterFactory>& factories, FilterChainSink& sink,
+                             StreamInfo& info, size_t buffer_limit)
+    : sink_(sink), info_(info), buffer_limit_(buffer_limit) {
+  for (const auto& factory : factories) {
+    if (auto f = factory()) filters_.push_back(std::move(f));
+  }
+  bindCallbacks();
+}
+
+void FilterManager::bindCallbacks() {
   decode_.encode = false;
   encode_.encode = true;
   callbacks_.reserve(filters_.size());

@@ -40,6 +40,9 @@ using FilterList = boost::container::small_vector<std::unique_ptr<StreamFilter>,
 class FilterManager {
  public:
   FilterManager(FilterList filters, FilterChainSink& sink, StreamInfo& info, size_t buffer_limit);
+  // The filters made by `factories` in chain order (a factory may make none).
+  FilterManager(const std::vector<FilterFactory>& factories, FilterChainSink& sink,
+                StreamInfo& info, size_t buffer_limit);
   ~FilterManager();
   FilterManager(const FilterManager&) = delete;
   FilterManager& operator=(const FilterManager&) = delete;
@@ -65,6 +68,8 @@ class FilterManager {
   bool responseStarted() const { return response_headers_sent_; }
   bool localReplySent() const { return local_reply_; }
   bool isReset() const { return reset_; }
+  // The request's method is HEAD (known once decodeHeaders ran).
+  bool headRequest() const { return head_request_; }
   HeaderMap* requestHeaders() { return request_headers_ ? &*request_headers_ : nullptr; }
 
  private:
@@ -129,6 +134,7 @@ class FilterManager {
     size_t index_;
   };
 
+  void bindCallbacks();
   void start(Direction& dir, size_t count, bool descending);
   void pump(Direction& dir, size_t pos);
   bool processSlot(Direction& dir, size_t pos, int phase);
