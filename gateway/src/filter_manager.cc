@@ -273,6 +273,8 @@ void FilterManager::pump(Direction& dir, size_t pos) {
   for (int phase = 0; phase < 3; ++phase) {
     for (size_t p = pos; p < dir.slots.size(); ++p) {
       if (reset_ || dir.aborted) return;
+      const Slot& s = dir.slots[p];
+      if (!s.headers_pending && !s.data_pending && !s.trailers_pending) continue;  // nothing to do
       if (p + 1 == dir.slots.size()) {
         deliverToSink(dir, phase);
       } else {
