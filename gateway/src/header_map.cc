@@ -2,15 +2,63 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <tuple>
 
 namespace meshwasm::gateway {
 
+namespace {
+
+constexpr uint64_t kEveryByte = 0x0101010101010101;
+
+// Eight bytes lower-cased at once: a byte in 'A'..'Z' gets bit 5 set, every other byte (bytes
+// >= 0x80 included) is kept. No carry crosses a byte: the sums stay below 0x100 per byte.
+inline uint64_t lowerWord(uint64_t w) {
+  uint64_t low7 = w & (0x7f * kEveryByte);
+  uint64_t at_least_a = low7 + (0x80 - 'A') * kEveryByte;   // high bit: byte >= 'A'
+  uint64_t above_z = low7 + (0x80 - 'Z' - 1) * kEveryByte;  // high bit: byte > 'Z'
+  uint64_t upper = at_least_a & ~above_z & ~w & (0x80 * kEveryByte);
+  return w | (upper >> 2);
+}
+
+// Header names are lower-cased for every entry added: a word at a time (the last word overlaps
+// the previous one when the length is no multiple of 8; lower-casing twice changes nothing).
+void lowerInPlace(char* p, size_t n) {
+  if (n >= 8) {
+    uint64_t w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      std::memcpy(&w, p + i, 8);
+      w = lowerWord(w);
+      std::memcpy(p + i, &w, 8);
+    }
+    if (i < n) {
+      std::memcpy(&w, p + n - 8, 8);
+      w = lowerWord(w);
+      std::memcpy(p + n - 8, &w, 8);
+    }
+    return;
+  }
+  if (n >= 4) {
+    uint32_t head, tail;
+    std::memcpy(&head, p, 4);
+    std::memcpy(&tail, p + n - 4, 4);
+    head = static_cast<uint32_t>(lowerWord(head));
+    tail = static_cast<uint32_t>(lowerWord(tail));
+    std::memcpy(p, &head, 4);
+    std::memcpy(p + n - 4, &tail, 4);
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] >= 'A' && p[i] <= 'Z') p[i] = static_cast<char>(p[i] - 'A' + 'a');
+  }
+}
+
+}  // namespace
+
 std::string toLower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  lowerInPlace(out.data(), out.size());
   return out;
 }
 
@@ -59,9 +107,7 @@ std::optional<std::string> HeaderMap::getJoined(std::string_view name) const {
 void HeaderMap::add(std::string_view name, std::string_view value) {
   Entry& e = entries_.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
                                    std::forward_as_tuple(value));
-  for (char& c : e.first) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  lowerInPlace(e.first.data(), e.first.size());
 }
 
 void HeaderMap::set(std::string_view name, std::string_view value) {

@@ -65,6 +65,12 @@ TEST(StatusCode, ReadsTheLeadingDigitsAsAtoiDoes) {
   EXPECT_EQ(statusCode(withStatus("abc")), 0);
   EXPECT_EQ(statusCode(withStatus("")), 0);
   EXPECT_EQ(statusCode(withStatus("-")), 0);
+  EXPECT_EQ(statusCode(withStatus("000")), 0);
+  EXPECT_EQ(statusCode(withStatus("999")), 999);
+  EXPECT_EQ(statusCode(withStatus("4 3")), 4);
+  EXPECT_EQ(statusCode(withStatus("40:")), 40);
+  EXPECT_EQ(statusCode(withStatus("/00")), 0);
+  EXPECT_EQ(statusCode(withStatus("1000")), 1000);
 }
 
 TEST(StatusCode, HugeValuesSaturateInsteadOfOverflowing) {
@@ -81,6 +87,51 @@ TEST(StatusCode, AbsentStatusIsNulloptAndTheFirstEntryCounts) {
   h.add(":status", "404");
   h.add(":status", "200");
   EXPECT_EQ(statusCode(h), 404);
+}
+
+TEST(HeaderMap, AddLowerCasesExactlyTheAsciiCapitalsOfNamesOfAnyLength) {
+  // Every byte value at every position of names from 0 to 40 bytes long.
+  for (size_t len = 0; len <= 40; ++len) {
+    for (int b = 0; b < 256; ++b) {
+      std::string name;
+      for (size_t i = 0; i < len; ++i) name.push_back(static_cast<char>((b + i * 37) & 0xff));
+      std::string want = name;
+      for (char& c : want) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+      }
+      HeaderMap h;
+      h.add(name, "v");
+      ASSERT_EQ(h.entries()[0].first, want) << "length " << len << " byte " << b;
+      ASSERT_EQ(toLower(name), want) << "length " << len << " byte " << b;
+      ASSERT_EQ(h.get(name), "v");
+    }
+  }
+}
+
+TEST(HeaderMap, GetTellsNamesApartThatDifferInAnyOneByte) {
+  for (size_t len = 1; len <= 24; ++len) {
+    std::string stored(len, 'a');
+    for (size_t i = 0; i < len; ++i) stored[i] = static_cast<char>('a' + i % 26);
+    HeaderMap h;
+    h.add(stored, "v");
+    for (size_t i = 0; i < len; ++i) {
+      std::string other = stored;
+      other[i] = '-';
+      ASSERT_FALSE(h.get(other).has_value()) << other;
+      other[i] = static_cast<char>(stored[i] - 'a' + 'A');  // the same name in capitals
+      ASSERT_EQ(h.get(other), "v") << other;
+    }
+    ASSERT_FALSE(h.get(stored + "a").has_value());
+    ASSERT_FALSE(h.get(stored.substr(1)).has_value());
+  }
+}
+
+TEST(HeaderMap, EqualsIgnoreCaseComparesOnlyAsciiLetters) {
+  EXPECT_TRUE(equalsIgnoreCase("Content-Length", "content-LENGTH"));
+  EXPECT_FALSE(equalsIgnoreCase("content-length", "content-lengtH2"));
+  EXPECT_FALSE(equalsIgnoreCase("a@", "a`"));  // '@' and '`' differ by the case bit
+  EXPECT_FALSE(equalsIgnoreCase("[", "{"));
+  EXPECT_TRUE(equalsIgnoreCase("", ""));
 }
 
 }  // namespace
