@@ -3,6 +3,7 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <limits>
@@ -27,9 +28,34 @@ bool isHopByHop(std::string_view name) {
   }
 }
 
-// Header entries reserved up front (growing the vector one field at a time showed in profiles).
-constexpr size_t kExpectedFields = 16;
+// The framing headers a proxy consumes (never forwarded), by Beast's field code.
+bool isHopByHopField(http::field f) {
+  switch (f) {
+    case http::field::connection:
+    case http::field::keep_alive:
+    case http::field::proxy_connection:
+    case http::field::te:
+    case http::field::transfer_encoding:
+    case http::field::upgrade:
+      return true;
+    default:
+      return false;
+  }
+}
 
+// Header entries reserved up front: the pseudo headers, the fields and the proxy's additions
+// (growing the vector one field at a time showed in profiles).
+constexpr size_t kExpectedEntries = 20;
+
+// Appends an entry whose name is already lower-case (pseudo headers).
+void addLowerCase(HeaderMap& map, std::string_view name, std::string_view value) {
+  map.entries().emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
+                             std::forward_as_tuple(value));
+}
+
+// The message's header map is built in place as Beast reports the head: pseudo headers first
+// (request line, status line), then every field in wire order except Host (it becomes
+// :authority) and the hop-by-hop ones; headers that Connection names go when the head is complete.
 template <bool IsRequest>
 class Parser final : public http::basic_parser<IsRequest> {
  public:
@@ -49,98 +75,105 @@ class Parser final : public http::basic_parser<IsRequest> {
 
   std::string error_details;
   int version() const { return version_; }
-  // The field list's storage moves from one message's parser to the next (no allocation per
-  // message once it has grown).
-  HeaderMap takeFieldStorage() {
-    fields_.entries().clear();
-    return std::move(fields_);
-  }
-  void giveFieldStorage(HeaderMap storage) { fields_ = std::move(storage); }
+  bool hasExpect() const { return has_expect_; }
   bool headers_done = false;
   bool head_response = false;
 
  private:
+  // Request entries 0..3: :authority (filled from Host), :path, :method, :scheme.
+  static constexpr size_t kPseudoCount = IsRequest ? 4 : 1;
+
   void on_request_impl(http::verb, boost::beast::string_view method,
                        boost::beast::string_view target, int version, error_code&) override {
-    method_ = std::string(method);
-    target_ = std::string(target);
     version_ = version;
-    fields_.entries().reserve(kExpectedFields);
+    target_ok_ = !target.empty() && (target[0] == '/' || target == "*");
+    headers_.entries().reserve(kExpectedEntries);
+    addLowerCase(headers_, ":authority", {});
+    addLowerCase(headers_, ":path", std::string_view(target.data(), target.size()));
+    addLowerCase(headers_, ":method", std::string_view(method.data(), method.size()));
+    addLowerCase(headers_, ":scheme", "http");
   }
   void on_response_impl(int code, boost::beast::string_view, int version, error_code&) override {
-    status_ = code;
     version_ = version;
-    fields_.entries().reserve(kExpectedFields);
+    char digits[16];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), code);
+    headers_.entries().reserve(kExpectedEntries);
+    addLowerCase(headers_, ":status", std::string_view(digits, static_cast<size_t>(end - digits)));
   }
-  void on_field_impl(http::field, boost::beast::string_view name, boost::beast::string_view value,
-                     error_code&) override {
+  void on_field_impl(http::field f, boost::beast::string_view name,
+                     boost::beast::string_view value, error_code&) override {
+    std::string_view n(name.data(), name.size());
+    std::string_view v(value.data(), value.size());
     if (in_trailers_) {
-      trailers_.add(std::string_view(name.data(), name.size()),
-                    std::string_view(value.data(), value.size()));
-    } else {
-      fields_.add(std::string_view(name.data(), name.size()),
-                  std::string_view(value.data(), value.size()));
+      trailers_.add(n, v);
+      return;
     }
+    if (f == http::field::expect) has_expect_ = true;
+    if (IsRequest && f == http::field::host) {
+      if (hosts_++ == 0) headers_.entries()[0].second.assign(v);
+      return;
+    }
+    if (isHopByHopField(f)) {
+      if (f == http::field::transfer_encoding) has_transfer_encoding_ = true;
+      if (f == http::field::connection) {
+        if (has_connection_) connection_.push_back(',');
+        connection_.append(v);
+        has_connection_ = true;
+      }
+      return;
+    }
+    headers_.add(n, v);
   }
   void on_header_impl(error_code& ec) override {
-    HeaderMap headers;
-    headers.entries().reserve(fields_.size() + 6);  // pseudo headers and the proxy's additions
     if constexpr (IsRequest) {
-      if (fields_.has("transfer-encoding") && !this->chunked()) {
+      if (has_transfer_encoding_ && !this->chunked()) {
         error_details = "unsupported transfer encoding";
         ec = http::error::bad_transfer_encoding;
         return;
       }
-      if (fields_.has("transfer-encoding") && version_ < 11) {
+      if (has_transfer_encoding_ && version_ < 11) {
         error_details = "transfer encoding in an HTTP/1.0 request";
         ec = http::error::bad_transfer_encoding;
         return;
       }
-      size_t hosts = 0;
-      for (const auto& [k, v] : fields_.entries()) hosts += k == "host";
-      if (hosts > 1 || (hosts == 0 && version_ >= 11)) {
-        error_details = hosts > 1 ? "duplicate host header" : "missing host header";
+      if (hosts_ > 1 || (hosts_ == 0 && version_ >= 11)) {
+        error_details = hosts_ > 1 ? "duplicate host header" : "missing host header";
         ec = http::error::bad_field;
         return;
       }
-      if (target_.empty() || (target_[0] != '/' && target_ != "*")) {
+      if (!target_ok_) {
         error_details = "invalid request target";
         ec = http::error::bad_target;
         return;
       }
-      headers.add(":authority", fields_.get("host").value_or(""));
-      headers.add(":path", target_);
-      headers.add(":method", method_);
-      headers.add(":scheme", "http");
-    } else {
-      headers.add(":status", std::to_string(status_));
     }
-    // Headers named by Connection are hop-by-hop too.
-    std::vector<std::string> extra;
-    if (auto conn = fields_.getJoined("connection")) {
-      size_t start = 0;
-      while (start <= conn->size()) {
-        size_t comma = conn->find(',', start);
-        if (comma == std::string::npos) comma = conn->size();
-        std::string token = toLower(std::string_view(*conn).substr(start, comma - start));
-        while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.erase(0, 1);
-        while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.pop_back();
-        if (!token.empty() && token != "close" && token != "keep-alive") extra.push_back(token);
-        start = comma + 1;
-      }
-    }
-    for (auto& [k, v] : fields_.entries()) {
-      if (IsRequest && k == "host") continue;
-      if (isHopByHop(k)) continue;
-      bool named = false;
-      for (const auto& e : extra) named = named || e == k;
-      if (named) continue;
-      headers.entries().emplace_back(std::move(k), std::move(v));
-    }
-    fields_.entries().clear();  // moved-from entries; the capacity is kept for the next message
+    if (has_connection_) dropConnectionNamed();
     headers_done = true;
     headers_eos_ = this->is_done();
-    cb_.onHeaders(std::move(headers), headers_eos_);
+    cb_.onHeaders(std::move(headers_), headers_eos_);
+  }
+  // Headers named by Connection are hop-by-hop too (close and keep-alive name no header here).
+  void dropConnectionNamed() {
+    std::vector<std::string> named;
+    size_t start = 0;
+    while (start <= connection_.size()) {
+      size_t comma = connection_.find(',', start);
+      if (comma == std::string::npos) comma = connection_.size();
+      std::string token = toLower(std::string_view(connection_).substr(start, comma - start));
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.erase(0, 1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.pop_back();
+      if (!token.empty() && token != "close" && token != "keep-alive") named.push_back(token);
+      start = comma + 1;
+    }
+    if (named.empty()) return;
+    auto& entries = headers_.entries();
+    auto first_field = entries.begin() + static_cast<std::ptrdiff_t>(kPseudoCount);
+    entries.erase(std::remove_if(first_field, entries.end(),
+                                 [&](const HeaderMap::Entry& e) {
+                                   return std::find(named.begin(), named.end(), e.first) !=
+                                          named.end();
+                                 }),
+                  entries.end());
   }
   void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
   std::size_t on_body_impl(boost::beast::string_view body, error_code&) override {
@@ -167,11 +200,14 @@ class Parser final : public http::basic_parser<IsRequest> {
 
   MessageCallbacks& cb_;
   DecoderLimits limits_;
-  std::string method_;
-  std::string target_;
   int version_ = 11;
-  int status_ = 0;
-  HeaderMap fields_;
+  size_t hosts_ = 0;
+  bool target_ok_ = false;
+  bool has_transfer_encoding_ = false;
+  bool has_connection_ = false;
+  bool has_expect_ = false;
+  std::string connection_;  // every Connection value, joined with ","
+  HeaderMap headers_;
   HeaderMap trailers_;
   bool in_trailers_ = false;
   bool headers_eos_ = false;
@@ -205,11 +241,8 @@ class Decoder final : public MessageDecoder {
   bool started() const override { return parser_->got_some(); }
   void reset() override {
     bool head = parser_ && parser_->head_response;
-    HeaderMap storage;
-    if (parser_) storage = parser_->takeFieldStorage();
     parser_.reset();
     parser_.emplace(cb_, limits_);  // in place: no allocation per message
-    parser_->giveFieldStorage(std::move(storage));
     setHeadResponse(head);
   }
   void setHeadResponse(bool head) override {
@@ -219,6 +252,7 @@ class Decoder final : public MessageDecoder {
   bool keepAlive() const override { return parser_->keep_alive(); }
   bool http10() const override { return parser_->version() < 11; }
   bool chunked() const override { return parser_->chunked(); }
+  bool hasExpect() const override { return parser_->hasExpect(); }
   const std::string& errorDetails() const override { return details_; }
 
  private:
@@ -238,26 +272,45 @@ bool isWritten(const std::string& name) {
   return !(!name.empty() && name[0] == ':') && !isHopByHop(name);
 }
 
-// "name: value\r\n" for every header that goes on the wire: sized once, then copied in place.
-void appendHeaders(std::string& out, const HeaderMap& headers) {
+// Encoders size the output once (an upper bound: every entry counted), write through a pointer
+// and cut the string to what was written: no append's capacity check per piece.
+size_t headersBound(const HeaderMap& headers) {
   size_t size = 0;
-  for (const auto& [k, v] : headers.entries()) {
-    if (isWritten(k)) size += k.size() + v.size() + 4;
-  }
-  size_t pos = out.size();
-  out.resize(pos + size);
-  char* p = out.data() + pos;
+  for (const auto& [k, v] : headers.entries()) size += k.size() + v.size() + 4;
+  return size;
+}
+
+char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+// "name: value\r\n" for every header that goes on the wire.
+char* putHeaders(char* p, const HeaderMap& headers) {
   for (const auto& [k, v] : headers.entries()) {
     if (!isWritten(k)) continue;
-    std::memcpy(p, k.data(), k.size());
-    p += k.size();
+    p = put(p, k);
     *p++ = ':';
     *p++ = ' ';
-    std::memcpy(p, v.data(), v.size());
-    p += v.size();
+    p = put(p, v);
     *p++ = '\r';
     *p++ = '\n';
   }
+  return p;
+}
+
+constexpr std::string_view kChunkedFraming = "transfer-encoding: chunked\r\n";
+constexpr std::string_view kCloseFraming = "connection: close\r\n";
+
+// Grows `out` by `bound` bytes and returns where the new bytes go.
+char* extend(std::string& out, size_t bound) {
+  size_t pos = out.size();
+  out.resize(pos + bound);
+  return out.data() + pos;
+}
+
+void finish(std::string& out, const char* end) {
+  out.resize(static_cast<size_t>(end - out.data()));
 }
 
 }  // namespace
@@ -310,7 +363,6 @@ std::string_view reasonPhrase(int status) {
 
 std::string encodeResponseHead(const HeaderMap& headers, bool chunked, bool close) {
   std::string out;
-  out.reserve(256);
   appendResponseHead(out, headers, chunked, close);
   return out;
 }
@@ -323,29 +375,46 @@ void appendResponseHead(std::string& out, const HeaderMap& headers, int status, 
                         bool close) {
   char digits[16];
   auto [digits_end, digits_ec] = std::to_chars(digits, digits + sizeof(digits), status);
-  out.append("HTTP/1.1 ");
-  out.append(digits, digits_end);
-  out.push_back(' ');
-  out.append(reasonPhrase(status));
-  out.append("\r\n");
-  appendHeaders(out, headers);
-  if (chunked) out.append("transfer-encoding: chunked\r\n");
-  if (close) out.append("connection: close\r\n");
-  out.append("\r\n");
+  std::string_view code(digits, static_cast<size_t>(digits_end - digits));
+  std::string_view reason = reasonPhrase(status);
+  constexpr std::string_view kVersion = "HTTP/1.1 ";
+  size_t bound = kVersion.size() + code.size() + 1 + reason.size() + 2 + headersBound(headers) +
+                 kChunkedFraming.size() + kCloseFraming.size() + 2;
+  char* p = extend(out, bound);
+  p = put(p, kVersion);
+  p = put(p, code);
+  *p++ = ' ';
+  p = put(p, reason);
+  *p++ = '\r';
+  *p++ = '\n';
+  p = putHeaders(p, headers);
+  if (chunked) p = put(p, kChunkedFraming);
+  if (close) p = put(p, kCloseFraming);
+  *p++ = '\r';
+  *p++ = '\n';
+  finish(out, p);
 }
 
 std::string encodeRequestHead(const HeaderMap& headers, bool chunked) {
+  std::string_view method = headers.get(":method").value_or("GET");
+  std::string_view path = headers.get(":path").value_or("/");
+  std::string_view authority = headers.get(":authority").value_or("");
+  constexpr std::string_view kVersionHost = " HTTP/1.1\r\nhost: ";
   std::string out;
-  out.reserve(256);
-  out.append(headers.get(":method").value_or("GET"));
-  out.push_back(' ');
-  out.append(headers.get(":path").value_or("/"));
-  out.append(" HTTP/1.1\r\nhost: ");
-  out.append(headers.get(":authority").value_or(""));
-  out.append("\r\n");
-  appendHeaders(out, headers);
-  if (chunked) out.append("transfer-encoding: chunked\r\n");
-  out.append("\r\n");
+  char* p = extend(out, method.size() + 1 + path.size() + kVersionHost.size() + authority.size() +
+                            2 + headersBound(headers) + kChunkedFraming.size() + 2);
+  p = put(p, method);
+  *p++ = ' ';
+  p = put(p, path);
+  p = put(p, kVersionHost);
+  p = put(p, authority);
+  *p++ = '\r';
+  *p++ = '\n';
+  p = putHeaders(p, headers);
+  if (chunked) p = put(p, kChunkedFraming);
+  *p++ = '\r';
+  *p++ = '\n';
+  finish(out, p);
   return out;
 }
 
@@ -359,9 +428,12 @@ void appendChunk(std::string& out, std::string_view data) {
 }
 
 void appendLastChunk(std::string& out, const HeaderMap* trailers) {
-  out.append("0\r\n");
-  if (trailers) appendHeaders(out, *trailers);
-  out.append("\r\n");
+  char* p = extend(out, 3 + (trailers ? headersBound(*trailers) : 0) + 2);
+  p = put(p, "0\r\n");
+  if (trailers) p = putHeaders(p, *trailers);
+  *p++ = '\r';
+  *p++ = '\n';
+  finish(out, p);
 }
 
 }  // namespace meshwasm::gateway

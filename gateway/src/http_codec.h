@@ -54,6 +54,8 @@ class MessageDecoder {
   virtual bool keepAlive() const = 0;
   virtual bool http10() const = 0;
   virtual bool chunked() const = 0;
+  // The message's head has an Expect header (any value).
+  virtual bool hasExpect() const = 0;
   virtual const std::string& errorDetails() const = 0;
 };
 

@@ -150,5 +150,202 @@ TEST(Encoder, WritesResponseHeadWithFramingAndWithoutPseudoHeaders) {
   EXPECT_EQ(out, "5\r\nhello\r\n0\r\nx-t: v\r\n\r\n");
 }
 
+TEST(RequestDecoder, DropsHopByHopHeadersAndTheHeadersConnectionNames) {
+  Recorder rec;
+  auto d = MessageDecoder::forRequests(rec, {});
+  ASSERT_EQ(feedAll(*d, "GET / HTTP/1.1\r\nX-Before: 1\r\nConnection: X-Drop, close\r\n"
+                        "Host: h\r\nTE: trailers\r\nUpgrade: foo\r\nKeep-Alive: 5\r\n"
+                        "Proxy-Connection: x\r\nX-DROP: 2\r\nx-keep: 3\r\n"
+                        "connection:  x-other\t\r\nx-other: 4\r\n\r\n"),
+            DecodeResult::Ok);
+  ASSERT_EQ(rec.events.size(), 1u);
+  EXPECT_EQ(rec.events[0],
+            "headers :authority=h :path=/ :method=GET :scheme=http x-before=1 x-keep=3 eos");
+  EXPECT_FALSE(d->keepAlive());
+  EXPECT_FALSE(d->hasExpect());
+}
+
+TEST(RequestDecoder, ReportsAnExpectHeaderAndKeepsIt) {
+  Recorder rec;
+  auto d = MessageDecoder::forRequests(rec, {});
+  ASSERT_EQ(feedAll(*d, "POST / HTTP/1.1\r\nHost: h\r\nEXPECT: 100-Continue\r\n"
+                        "Content-Length: 1\r\n\r\n"),
+            DecodeResult::Ok);
+  EXPECT_TRUE(d->hasExpect());
+  ASSERT_EQ(rec.events.size(), 1u);
+  EXPECT_EQ(rec.events[0], "headers :authority=h :path=/ :method=POST :scheme=http "
+                           "expect=100-Continue content-length=1");
+  d->reset();
+  EXPECT_FALSE(d->hasExpect());
+}
+
+TEST(RequestDecoder, KeepsRepeatedHeadersInWireOrderAndLowerCasesLongNames) {
+  Recorder rec;
+  auto d = MessageDecoder::forRequests(rec, {});
+  ASSERT_EQ(feedAll(*d, "PUT /a%20b HTTP/1.1\r\nX-Forwarded-For: 1.2.3.4\r\nHOST: Example.COM\r\n"
+                        "Set-Cookie: a\r\nX-VERY-LONG-HEADER-NAME-ABCDEFGHIJKLMNOPQRSTUVWXYZ: Q\r\n"
+                        "set-cookie: b\r\nContent-Length: 0\r\n\r\n"),
+            DecodeResult::Ok);
+  ASSERT_EQ(rec.events.size(), 1u);
+  EXPECT_EQ(rec.events[0],
+            "headers :authority=Example.COM :path=/a%20b :method=PUT :scheme=http "
+            "x-forwarded-for=1.2.3.4 set-cookie=a "
+            "x-very-long-header-name-abcdefghijklmnopqrstuvwxyz=Q set-cookie=b "
+            "content-length=0 eos");
+}
+
+TEST(RequestDecoder, AcceptsHttp10WithoutHostAsAnEmptyAuthority) {
+  Recorder rec;
+  auto d = MessageDecoder::forRequests(rec, {});
+  ASSERT_EQ(feedAll(*d, "GET /x HTTP/1.0\r\nX-A: 1\r\n\r\n"), DecodeResult::Ok);
+  ASSERT_EQ(rec.events.size(), 1u);
+  EXPECT_EQ(rec.events[0], "headers :authority= :path=/x :method=GET :scheme=http x-a=1 eos");
+  EXPECT_TRUE(d->http10());
+  EXPECT_FALSE(d->keepAlive());
+}
+
+TEST(RequestDecoder, ExplainsEveryRejectedHead) {
+  struct Case {
+    std::string bytes;
+    std::string details;
+  };
+  std::vector<Case> cases = {
+      {"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", "duplicate host header"},
+      {"GET x HTTP/1.1\r\nHost: a\r\n\r\n", "invalid request target"},
+      {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+       "unsupported transfer encoding"},
+      {"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+       "transfer encoding in an HTTP/1.0 request"},
+  };
+  for (const auto& c : cases) {
+    Recorder rec;
+    auto d = MessageDecoder::forRequests(rec, {});
+    EXPECT_EQ(feedAll(*d, c.bytes), DecodeResult::BadMessage) << c.bytes;
+    EXPECT_EQ(d->errorDetails(), c.details) << c.bytes;
+    EXPECT_TRUE(rec.events.empty()) << c.bytes;
+  }
+  Recorder rec;
+  auto d = MessageDecoder::forRequests(rec, {});
+  EXPECT_EQ(feedAll(*d, "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), DecodeResult::Ok);
+  ASSERT_EQ(rec.events.size(), 1u);
+  EXPECT_EQ(rec.events[0], "headers :authority=a :path=* :method=OPTIONS :scheme=http eos");
+}
+
+TEST(RequestDecoder, ResetStartsAFreshMessageWithoutTheLastOnesHeaders) {
+  Recorder rec;
+  auto d = MessageDecoder::forRequests(rec, {});
+  ASSERT_EQ(feedAll(*d, "GET /1 HTTP/1.1\r\nHost: h\r\nConnection: x-a\r\nX-A: 1\r\nX-B: 2\r\n\r\n"),
+            DecodeResult::Ok);
+  d->reset();
+  ASSERT_EQ(feedAll(*d, "POST /2 HTTP/1.1\r\nHost: g\r\nX-A: 3\r\nContent-Length: 2\r\n\r\nok"),
+            DecodeResult::Ok);
+  std::vector<std::string> want = {
+      "headers :authority=h :path=/1 :method=GET :scheme=http x-b=2 eos",
+      "headers :authority=g :path=/2 :method=POST :scheme=http x-a=3 content-length=2",
+      "data 'ok'", "data '' eos"};
+  EXPECT_EQ(rec.events, want);
+}
+
+TEST(RequestDecoder, HeadersSplitAcrossFeedsArriveOnceComplete) {
+  Recorder rec;
+  auto d = MessageDecoder::forRequests(rec, {});
+  std::string bytes = "GET /s HTTP/1.1\r\nHost: h\r\nX-Long-Name: value\r\n\r\n";
+  std::string pending;
+  for (char c : bytes) {
+    pending.push_back(c);
+    size_t used = 0;
+    ASSERT_EQ(feedAll(*d, pending, &used), DecodeResult::Ok);
+    pending.erase(0, used);
+  }
+  ASSERT_EQ(rec.events.size(), 1u);
+  EXPECT_EQ(rec.events[0], "headers :authority=h :path=/s :method=GET :scheme=http "
+                           "x-long-name=value eos");
+}
+
+TEST(ResponseDecoder, KeepsHostButDropsHopByHopHeaders) {
+  Recorder rec;
+  auto d = MessageDecoder::forResponses(rec);
+  ASSERT_EQ(feedAll(*d, "HTTP/1.1 503 Whatever\r\nHost: u\r\nConnection: keep-alive, X-Gone\r\n"
+                        "X-Gone: 1\r\nKeep-Alive: timeout=5\r\nContent-Length: 0\r\n\r\n"),
+            DecodeResult::Ok);
+  std::vector<std::string> want = {"headers :status=503 host=u content-length=0 eos"};
+  EXPECT_EQ(rec.events, want);
+}
+
+TEST(ResponseDecoder, ChunkedResponseWithTrailers) {
+  Recorder rec;
+  auto d = MessageDecoder::forResponses(rec);
+  ASSERT_EQ(feedAll(*d, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "2\r\nab\r\n0\r\nX-Trailer: v\r\n\r\n"),
+            DecodeResult::Ok);
+  EXPECT_TRUE(d->complete());
+  EXPECT_TRUE(d->chunked());
+  std::vector<std::string> want = {"headers :status=200", "data 'ab'", "trailers x-trailer=v"};
+  EXPECT_EQ(rec.events, want);
+}
+
+TEST(Encoder, WritesEveryStatusLineAndTheCloseFraming) {
+  HeaderMap h;
+  h.add(":status", "403");
+  h.add("content-length", "5");
+  h.add("connection", "keep-alive");
+  h.add("keep-alive", "x");
+  h.add("te", "trailers");
+  h.add("upgrade", "u");
+  h.add("proxy-connection", "p");
+  h.add("date", "Sun, 29 Nov 2026 06:00:00 GMT");
+  h.add("x-empty", "");
+  EXPECT_EQ(encodeResponseHead(h, false, true),
+            "HTTP/1.1 403 Forbidden\r\ncontent-length: 5\r\n"
+            "date: Sun, 29 Nov 2026 06:00:00 GMT\r\nx-empty: \r\nconnection: close\r\n\r\n");
+  std::string out = "prefix";
+  appendResponseHead(out, HeaderMap(), 599, true, true);
+  EXPECT_EQ(out, "prefixHTTP/1.1 599 Unknown\r\ntransfer-encoding: chunked\r\n"
+                 "connection: close\r\n\r\n");
+  out.clear();
+  appendResponseHead(out, HeaderMap(), 200, false, false);
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\n\r\n");
+  EXPECT_EQ(encodeResponseHead(HeaderMap(), false, false), "HTTP/1.1 200 OK\r\n\r\n");
+  std::string big(5000, 'v');
+  HeaderMap large;
+  large.add(":status", "204");
+  large.add("x-big", big);
+  EXPECT_EQ(encodeResponseHead(large, false, false),
+            "HTTP/1.1 204 No Content\r\nx-big: " + big + "\r\n\r\n");
+}
+
+TEST(Encoder, CopiesNamesAndValuesOfEveryLength) {
+  HeaderMap h;
+  h.add(":status", "200");
+  std::string want = "HTTP/1.1 200 OK\r\n";
+  for (size_t len = 1; len <= 40; ++len) {
+    std::string name, value;
+    for (size_t i = 0; i < len; ++i) {
+      name.push_back(static_cast<char>('a' + (i * 7 + len) % 26));
+      value.push_back(static_cast<char>('0' + (i * 3 + len) % 10));
+    }
+    h.add(name, value.substr(0, len - 1));  // values from 0 to 39 bytes
+    want += name + ": " + value.substr(0, len - 1) + "\r\n";
+  }
+  EXPECT_EQ(encodeResponseHead(h, false, false), want + "\r\n");
+}
+
+TEST(Encoder, WritesRequestHeadWithHostFirst) {
+  HeaderMap h;
+  h.add(":method", "POST");
+  h.add(":path", "/p?q=1");
+  h.add(":authority", "up.example");
+  h.add(":scheme", "http");
+  h.add("x-a", "1");
+  h.add("connection", "close");
+  EXPECT_EQ(encodeRequestHead(h, true),
+            "POST /p?q=1 HTTP/1.1\r\nhost: up.example\r\nx-a: 1\r\n"
+            "transfer-encoding: chunked\r\n\r\n");
+  EXPECT_EQ(encodeRequestHead(HeaderMap(), false), "GET / HTTP/1.1\r\nhost: \r\n\r\n");
+  std::string out;
+  appendLastChunk(out, nullptr);
+  EXPECT_EQ(out, "0\r\n\r\n");
+}
+
 }  // namespace
 }  // namespace meshwasm::gateway
