@@ -79,11 +79,11 @@ void Session::startRead() {
   if (reading_ || closed_) return;
   if (in_.size() > kMaxPipelinedBytes) return;  // resumed after the current stream
   reading_ = true;
-  auto self = shared_from_this();
-  socket_.async_read_some(asio::buffer(read_buf_), [self](const error_code& ec, size_t n) {
-    self->reading_ = false;
-    self->onRead(ec, n);
-  });
+  socket_.async_read_some(asio::buffer(read_buf_),
+                          [self = shared_from_this()](const error_code& ec, size_t n) {
+                            self->reading_ = false;
+                            self->onRead(ec, n);
+                          });
 }
 
 void Session::onRead(const error_code& ec, size_t n) {
@@ -98,29 +98,41 @@ void Session::onRead(const error_code& ec, size_t n) {
     closeNow();
     return;
   }
-  in_.append(read_buf_.data(), n);
   if (stream_ && !request_complete_) arm(TimerKind::StreamIdle);
   {
     EventScope scope(*this);
-    parse();
+    std::string_view bytes(read_buf_.data(), n);
+    if (in_.empty()) {
+      // Decoded where it was read; only what waits (a pipelined request) is kept in in_.
+      size_t used = decode(bytes);
+      in_.append(bytes.substr(used));
+    } else {
+      in_.append(bytes);
+      parse();
+    }
   }
   startRead();
 }
 
-void Session::parse() {
-  while (!closed_ && !in_.empty() && !request_complete_ && !close_after_write_) {
+void Session::parse() { in_.erase(0, decode(in_)); }
+
+// Nothing reads into read_buf_ while bytes are decoded: a read starts only once the event ends.
+size_t Session::decode(std::string_view bytes) {
+  size_t used = 0;
+  while (!closed_ && used < bytes.size() && !request_complete_ && !close_after_write_) {
     size_t consumed = 0;
-    DecodeResult r = decoder_->feed(in_, &consumed);
-    in_.erase(0, consumed);
+    DecodeResult r = decoder_->feed(bytes.substr(used), &consumed);
+    used += consumed;
     if (r != DecodeResult::Ok) {
       protocolError(r);
-      return;
+      break;
     }
     if (!stream_ && decoder_->started() && timer_kind_ != TimerKind::RequestHeaders) {
       arm(TimerKind::RequestHeaders);
     }
     if (consumed == 0 || decoder_->complete()) break;
   }
+  return used;
 }
 
 void Session::onHeaders(HeaderMap headers, bool end_stream) {
@@ -132,7 +144,8 @@ void Session::onHeaders(HeaderMap headers, bool end_stream) {
   } else {
     arm(TimerKind::StreamIdle);
   }
-  if (auto expect = headers.get("expect"); expect && equalsIgnoreCase(*expect, "100-continue")) {
+  if (auto expect = decoder_->hasExpect() ? headers.get("expect") : std::nullopt;
+      expect && equalsIgnoreCase(*expect, "100-continue")) {
     headers.remove("expect");
     if (!end_stream) write("HTTP/1.1 100 Continue\r\n\r\n");
   }

@@ -74,7 +74,11 @@ class Session : public std::enable_shared_from_this<Session>,
   enum class TimerKind { None, Idle, RequestHeaders, StreamIdle };
   void startRead();
   void onRead(const boost::system::error_code& ec, size_t n);
+  // Decodes what waits in in_ (pipelined bytes).
   void parse();
+  // Decodes requests from `bytes` as far as the connection's state allows; returns how many
+  // bytes were used.
+  size_t decode(std::string_view bytes);
   void protocolError(DecodeResult result);
   void sendDirect(int status, std::string_view body, bool close);
   void flush();
