@@ -243,15 +243,21 @@ class WasmFilter final : public StreamFilter, public host::StreamCallbacks {
     }
   }
   void sendReply() {
-    const host::LocalReply* reply = stream_->localReply();
-    if (!reply) {
+    if (!stream_->localReply()) {
       callbacks_->resetStream("wasm_close_stream");
       return;
     }
-    HeaderMap headers(reply->headers);
-    if (!headers.has(":status")) headers.entries().insert(headers.entries().begin(),
-                                                          {":status", std::to_string(reply->status)});
-    callbacks_->sendPreparedReply(std::move(headers), reply->body, reply->details);
+    // Handed over, not copied: onLog() names the map it went out as to the stream.
+    host::LocalReply reply = stream_->takeLocalReply();
+    HeaderMap headers(std::move(reply.headers));
+    // The host puts ":status" first; the plugin's response callbacks may have removed it.
+    const bool status_first = !headers.empty() && headers.entries().front().first == ":status";
+    if (!status_first && !headers.has(":status")) {
+      headers.entries().insert(headers.entries().begin(),
+                               {":status", std::to_string(reply.status)});
+    }
+    callbacks_->sendPreparedReply(std::move(headers), std::move(reply.body),
+                                  std::move(reply.details));
   }
   // Returns true when the action ended the filter's part (reply or reset requested).
   bool terminal(host::FilterAction action) {

@@ -480,6 +480,17 @@ void HttpStreamImpl::onComplete() {
   ctx_ = nullptr;
 }
 
+LocalReply HttpStreamImpl::takeLocalReply() {
+  LocalReply taken = std::move(*reply_);
+  reply_->headers.clear();
+  reply_->body.clear();
+  reply_->details.clear();
+  // The moved headers are the embedder's now: proxy_on_log reads the map it names through
+  // setSentResponseHeaders().
+  if (state_.response_headers == &reply_->headers) state_.response_headers = nullptr;
+  return taken;
+}
+
 void HttpStreamImpl::applyDeferred() {
   if (completed_ || in_callback_) return;
   if (state_.close_stream) {

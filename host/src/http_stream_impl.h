@@ -33,6 +33,7 @@ class HttpStreamImpl : public HttpStream {
   void onComplete() override;
 
   const LocalReply* localReply() const override { return reply_ ? &*reply_ : nullptr; }
+  LocalReply takeLocalReply() override;
   void setSentResponseHeaders(Headers& headers) override { state_.response_headers = &headers; }
   std::string_view responseCodeDetails() const override { return details_; }
   bool vmFailed() const override { return vm_failed_; }

@@ -187,6 +187,46 @@ TEST_P(Lifecycle, LocalReplyFromRequestHeadersRunsThroughTheResponseCallbacks) {
                                       "on_delete 2"}));
 }
 
+TEST_P(Lifecycle, TakenLocalReplyIsMovedOutAndTheLogReadsTheMapItWentOutAs) {
+  auto vm = mustStart();
+  auto s = vm->newStream();
+  Headers& req = keep(request("rh=local;log=sentheaders"));
+  ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::LocalReply);
+  LocalReply taken = s->takeLocalReply();
+  EXPECT_EQ(taken.status, 403u);
+  EXPECT_EQ(taken.body, "no\n");
+  EXPECT_EQ(taken.details, "denied_by_test");
+  EXPECT_EQ(taken.headers, (Headers{{":status", "403"},
+                                    {"x-test-reply", "1"},
+                                    {"content-length", "3"},
+                                    {"content-type", "text/plain"}}));
+  ASSERT_NE(s->localReply(), nullptr) << "the stream still answered with a local reply";
+  EXPECT_EQ(s->localReply()->status, 403u);
+  EXPECT_TRUE(s->localReply()->headers.empty());
+  EXPECT_TRUE(s->localReply()->body.empty());
+  EXPECT_EQ(s->responseCodeDetails(), "denied_by_test");
+  Headers& sent = keep(std::move(taken.headers));
+  sent.emplace_back("server", "meshwasm");
+  sent.emplace_back("date", "Sun, 29 Nov 2026 08:00:00 GMT");
+  s->setSentResponseHeaders(sent);
+  s->onComplete();
+  auto sentLine = [](const std::vector<std::string>& logs) {
+    for (const auto& line : logs) {
+      if (line.starts_with("sent headers")) return line;
+    }
+    return std::string("no sent headers line");
+  };
+  EXPECT_EQ(sentLine(embedder_.take()), "sent headers server=0 date=0");
+
+  auto unsent = vm->newStream();
+  Headers& req2 = keep(request("rh=local;log=sentheaders"));
+  ASSERT_EQ(unsent->onRequestHeaders(req2, true), FilterAction::LocalReply);
+  EXPECT_EQ(unsent->takeLocalReply().status, 403u);
+  unsent->onComplete();
+  EXPECT_EQ(sentLine(embedder_.take()), "sent headers server=1 date=1")
+      << "a reply handed over and never named as sent: no response headers (NotFound)";
+}
+
 TEST_P(Lifecycle, LocalReplyFromResponseHeadersGoesOutDirectly) {
   auto vm = mustStart();
   auto s = vm->newStream();

@@ -88,6 +88,11 @@ class HttpStream {
 
   // Valid after an action LocalReply (or StreamCallbacks::sendLocalReply).
   virtual const LocalReply* localReply() const = 0;
+  // The local reply handed over for sending, moved instead of copied (call only when
+  // localReply() is not null). localReply() stays non-null with its headers, body and details
+  // now empty, and proxy_on_log sees no response headers until setSentResponseHeaders() names
+  // the map the reply went out as (as in Envoy, where the reply is that one map).
+  virtual LocalReply takeLocalReply() { return *localReply(); }
   // "wasm_fail_stream", "wasm_close_stream", a local reply's details, or "".
   virtual std::string_view responseCodeDetails() const = 0;
   // The plugin's VM failed during this stream (a trap) or before it.
