@@ -8,7 +8,9 @@
  * - Memory: explicit bounds checks in the module (no signal handler, no guard pages, no
  *   process-wide signal state); linear memory is an anonymous mapping of exactly its size,
  *   grown with mremap and unmapped on free, capped at MESHWASM_AOT_MAX_PAGES.
- * - No signal mask save per call (setjmp without mask). */
+ * - No signal mask save per call: the trap target is __builtin_setjmp's (frame, resume address,
+ *   stack pointer), a few instructions inline instead of libc's setjmp; libc's setjmp/longjmp
+ *   under the sanitizers, which must see every jump. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <setjmp.h>
@@ -31,18 +33,38 @@ __thread uintptr_t meshwasm_aot_stack_floor = 0;
  * in meshwasm_aot_call_depth), it exists so that the declaration has a definition. */
 uint32_t wasm_rt_call_stack_depth = 0;
 
-static __thread jmp_buf* t_trap_target = NULL;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MESHWASM_LIBC_TRAP_JUMP 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MESHWASM_LIBC_TRAP_JUMP 1
+#endif
+#endif
+
+#ifdef MESHWASM_LIBC_TRAP_JUMP
+typedef jmp_buf trap_target_t;
+#else
+typedef void* trap_target_t[5]; /* __builtin_setjmp's buffer */
+#endif
+
+static __thread trap_target_t* t_trap_target = NULL;
+static __thread int t_trap_code = 0;
 static __thread const char* t_trap_detail = NULL;
 
 /* ------------------------------------------------------------------ traps */
 
 __attribute__((noreturn)) static void raise_trap(int code) {
-  jmp_buf* target = t_trap_target;
+  trap_target_t* target = t_trap_target;
   if (target == NULL) {
     /* Guest code only runs inside meshwasm_aot_protected_call; reaching this is a host bug. */
     abort();
   }
-  longjmp(*target, code);
+  t_trap_code = code != 0 ? code : MESHWASM_AOT_TRAP_UNKNOWN;
+#ifdef MESHWASM_LIBC_TRAP_JUMP
+  longjmp(*target, 1);
+#else
+  __builtin_longjmp(*target, 1);
+#endif
 }
 
 void wasm_rt_trap(wasm_rt_trap_t trap) {
@@ -103,14 +125,20 @@ static void init_stack_floor(void) {
 int meshwasm_aot_protected_call(meshwasm_aot_entry_t entry, void* instance, const uint64_t* args,
                                 uint64_t* results) {
   if (meshwasm_aot_stack_floor == 0) init_stack_floor();
-  jmp_buf here;
-  jmp_buf* const outer = t_trap_target;
+  trap_target_t here;
+  trap_target_t* const outer = t_trap_target;
   const uint32_t depth = meshwasm_aot_call_depth;
   t_trap_target = &here;
-  int code = setjmp(here);
-  if (code == 0) {
+  int code = 0;
+#ifdef MESHWASM_LIBC_TRAP_JUMP
+  if (setjmp(here) == 0) {
+#else
+  if (__builtin_setjmp(here) == 0) {
+#endif
     t_trap_detail = NULL;
     entry(instance, args, results);
+  } else {
+    code = t_trap_code; /* raise_trap's, never 0 */
   }
   t_trap_target = outer;
   meshwasm_aot_call_depth = depth;
