@@ -366,7 +366,20 @@ uint32_t proxySendLocalResponse(WasmInstance& w, const uint64_t* a) {
   p.status = u32(a[0]);
   p.details = std::move(*details);
   p.body = std::move(*body);
-  p.headers = decodeHeaders(*headers);
+  // The same bytes as last time decode to the same map: a copy of it, without decoding and
+  // lower-casing again. Small buffers only (the memo keeps its copy).
+  constexpr size_t kMemoMaxBytes = 1024;
+  auto& memo = w.replyHeadersMemo();
+  if (memo.valid && memo.pairs == *headers) {
+    p.headers = memo.headers;
+  } else {
+    p.headers = decodeHeaders(*headers);
+    if (headers->size() <= kMemoMaxBytes) {
+      memo.pairs.assign(*headers);
+      memo.headers = p.headers;
+      memo.valid = true;
+    }
+  }
   p.grpc_status = u32(a[7]);
   return res(WasmResult::Ok);
 }

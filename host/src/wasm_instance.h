@@ -184,6 +184,14 @@ class WasmInstance {
     return stream ? (next_grpc_stream_token_ += 4) : (next_grpc_call_token_ += 4);
   }
   std::map<uint32_t, bool>& grpcCalls() { return grpc_calls_; }
+  // proxy_send_local_response: the last header pairs buffer it decoded and the map it gave
+  // (a plugin answers most denials with the same headers, often the same buffer).
+  struct ReplyHeadersMemo {
+    std::string pairs;
+    Headers headers;
+    bool valid = false;
+  };
+  ReplyHeadersMemo& replyHeadersMemo() { return reply_headers_memo_; }
   uint32_t& lastStatusCode() { return status_code_; }
   std::string& lastStatusMessage() { return status_message_; }
   std::chrono::milliseconds tickPeriod() const { return tick_period_; }
@@ -271,6 +279,7 @@ class WasmInstance {
   uint32_t next_grpc_call_token_ = 1;
   uint32_t next_grpc_stream_token_ = 2;
   std::map<uint32_t, bool> grpc_calls_;
+  ReplyHeadersMemo reply_headers_memo_;
   uint32_t status_code_ = 0;
   std::string status_message_;
   std::chrono::milliseconds tick_period_{0};

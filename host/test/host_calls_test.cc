@@ -462,6 +462,30 @@ TEST_F(HostCalls, SendLocalResponseIsDeferredAndIgnoredOnRootContexts) {
   EXPECT_EQ(s.pending_reply->grpc_status, 7u);
 }
 
+TEST_F(HostCalls, SendLocalResponseDecodesRepeatedAndChangedHeaderBuffersAlike) {
+  StreamState s;
+  enterStream(s);
+  std::string first = abi::encodePairs(Headers{{"Content-Type", "text/plain"}, {"x-a", "1"}});
+  std::string second = abi::encodePairs(Headers{{"X-B", "2"}});
+  uint32_t d = put("denied"), b = put("no"), h1 = put(first), h2 = put(second);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(call("proxy_send_local_response", {403, d, 6, b, 2, h1, first.size(), 0}), kOk);
+    EXPECT_EQ(s.pending_reply->headers,
+              (Headers{{"content-type", "text/plain"}, {"x-a", "1"}}))
+        << "call " << i;
+  }
+  ASSERT_EQ(call("proxy_send_local_response", {401, d, 6, b, 2, h2, second.size(), 0}), kOk);
+  EXPECT_EQ(s.pending_reply->headers, (Headers{{"x-b", "2"}}));
+  ASSERT_EQ(call("proxy_send_local_response", {401, d, 6, b, 2, h2, 3, 0}), kOk);
+  EXPECT_EQ(s.pending_reply->headers, Headers{}) << "a malformed buffer is an empty map";
+  ASSERT_EQ(call("proxy_send_local_response", {403, d, 6, b, 2, h1, first.size(), 0}), kOk);
+  EXPECT_EQ(s.pending_reply->headers,
+            (Headers{{"content-type", "text/plain"}, {"x-a", "1"}}));
+  s.pending_reply->headers.clear();  // the reply's map is its own
+  ASSERT_EQ(call("proxy_send_local_response", {403, d, 6, b, 2, h1, first.size(), 0}), kOk);
+  EXPECT_EQ(s.pending_reply->headers.size(), 2u);
+}
+
 TEST_F(HostCalls, GetStatusReportsTheLastCallStatus) {
   instance_->lastStatusCode() = 11;
   instance_->lastStatusMessage() = "reset";
