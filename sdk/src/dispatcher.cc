@@ -67,8 +67,12 @@ struct Dispatcher {
   static uint32_t last_id;
   static ContextBase* last_context;
 
-  static ContextBase* find(uint32_t id) {
+  // The remembered context is checked where find() is called (no call in the common case).
+  [[gnu::always_inline]] static ContextBase* find(uint32_t id) {
     if (id == last_id && last_context != nullptr) return last_context;
+    return search(id);
+  }
+  [[gnu::noinline]] static ContextBase* search(uint32_t id) {
     const size_t at = indexOf(id);
     if (at >= slot_count || slots[at].id != id) return nullptr;
     last_id = id;
