@@ -75,10 +75,33 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 
 namespace {
 
+// Equal bytes of two names of the same length, compared in place (names are short: a call to
+// memcmp cost more than the comparison).
+inline bool sameBytes(const char* a, const char* b, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a0, b0, a1, b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&a1, a + n - 8, 8);
+    std::memcpy(&b1, b + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    uint32_t a0, b0, a1, b1;
+    std::memcpy(&a0, a, 4);
+    std::memcpy(&b0, b, 4);
+    std::memcpy(&a1, a + n - 4, 4);
+    std::memcpy(&b1, b + n - 4, 4);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  return std::memcmp(a, b, n) == 0;
+}
+
 // Sizes first (most names differ in length), then the exact bytes (names are stored and
 // mostly looked up lower-case), then case-insensitively.
 inline bool sameName(std::string_view stored, std::string_view name) {
-  return stored.size() == name.size() && (stored == name || equalsIgnoreCase(stored, name));
+  return stored.size() == name.size() &&
+         (sameBytes(stored.data(), name.data(), name.size()) || equalsIgnoreCase(stored, name));
 }
 
 }  // namespace
@@ -139,6 +162,10 @@ std::optional<int> statusCode(const HeaderMap& headers) {
   // without its locale machinery; values beyond int saturate instead of being undefined.
   const char* p = value->data();
   const char* end = p + value->size();
+  if (value->size() == 3 && p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9' &&
+      p[2] >= '0' && p[2] <= '9') {
+    return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');  // the usual three digits
+  }
   while (p != end && (*p == ' ' || (*p >= '\t' && *p <= '\r'))) ++p;
   bool negative = false;
   if (p != end && (*p == '+' || *p == '-')) negative = *p++ == '-';
