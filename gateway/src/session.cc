@@ -114,7 +114,9 @@ void Session::onRead(const error_code& ec, size_t n) {
   startRead();
 }
 
-void Session::parse() { in_.erase(0, decode(in_)); }
+void Session::parse() {
+  if (!in_.empty()) in_.erase(0, decode(in_));
+}
 
 // Nothing reads into read_buf_ while bytes are decoded: a read starts only once the event ends.
 size_t Session::decode(std::string_view bytes) {
