@@ -220,7 +220,8 @@ void Session::sendDirect(int status, std::string_view body, bool close) {
 
 // ------------------------------------------------------------------ writing
 
-Session::EventScope::EventScope(Session& session) : session_(session) { session_.enterEvent(); }
+// Only the read handler opens this scope, and it holds the session: no reference is taken.
+Session::EventScope::EventScope(Session& session) : session_(session) { ++session_.event_depth_; }
 
 Session::EventScope::~EventScope() { session_.leaveEvent(); }
 

@@ -33,7 +33,8 @@ class Session : public std::enable_shared_from_this<Session>,
   // Brackets the handling of one event (bytes read, an upstream response event): writes and
   // the end of the stream made inside are carried out when the outermost bracket closes, in
   // one send and without a posted task. Outside any bracket they are posted. EventScope is the
-  // bracket for the session's own reads; enterEvent()/leaveEvent() below are the same bracket.
+  // bracket for the session's own reads (whose handler holds the session, so the scope takes no
+  // reference); enterEvent()/leaveEvent() below are the same bracket.
   class EventScope {
    public:
     explicit EventScope(Session& session);
