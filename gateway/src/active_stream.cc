@@ -1,6 +1,7 @@
 #include "active_stream.h"
 
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <ctime>
 #include <random>
@@ -212,7 +213,10 @@ void ActiveStream::onUpstreamHeaders(HeaderMap headers, bool end_stream) {
       std::chrono::steady_clock::now() - upstream_start_);
   info_.upstream_service_time = elapsed;
   info_.response_code_details = "via_upstream";
-  headers.set("x-envoy-upstream-service-time", std::to_string(elapsed.count()));
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), elapsed.count());
+  setHeader(headers, "x-envoy-upstream-service-time",
+            std::string_view(digits, static_cast<size_t>(end - digits)));
   fm_->encodeHeaders(std::move(headers), end_stream);
 }
 
