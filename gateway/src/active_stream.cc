@@ -67,6 +67,42 @@ void setHeader(HeaderMap& headers, std::string_view name, std::string_view value
   }
 }
 
+bool isName(const std::string& k, std::string_view name) {
+  return k == name || equalsIgnoreCase(k, name);
+}
+
+// What the connection manager does to every response head, in one pass over the map: setHeader
+// for "date" and then "server" (same result), and whether a content-length is present.
+bool setDateAndServer(HeaderMap& headers, std::string_view date, std::string_view server) {
+  HeaderMap::Entry* date_entry = nullptr;
+  HeaderMap::Entry* server_entry = nullptr;
+  bool repeated = false;
+  bool has_length = false;
+  for (auto& entry : headers.entries()) {
+    const std::string& k = entry.first;
+    if (k.size() == 4 && isName(k, "date")) {
+      repeated |= date_entry != nullptr;
+      date_entry = &entry;
+    } else if (k.size() == 6 && isName(k, "server")) {
+      repeated |= server_entry != nullptr;
+      server_entry = &entry;
+    } else if (k.size() == 14 && isName(k, "content-length")) {
+      has_length = true;
+    }
+  }
+  if (repeated) {  // set's rules for the repeated name
+    setHeader(headers, "date", date);
+    setHeader(headers, "server", server);
+    return has_length;
+  }
+  // Replaced in place first: appending may move the entries.
+  if (date_entry) date_entry->second.assign(date);
+  if (server_entry) server_entry->second.assign(server);
+  if (!date_entry) headers.entries().emplace_back("date", date);
+  if (!server_entry) headers.entries().emplace_back("server", server);
+  return has_length;
+}
+
 const std::string& httpDate() {
   thread_local std::time_t cached_second = 0;
   thread_local std::string cached;
@@ -270,11 +306,9 @@ void ActiveStream::onUpstreamFailure(UpstreamFailure failure, bool headers_recei
 
 void ActiveStream::respondHeaders(HeaderMap& headers, bool end_stream) {
   Worker& w = session_.worker();
-  setHeader(headers, "date", httpDate());
-  setHeader(headers, "server", "meshwasm");
+  bool has_length = setDateAndServer(headers, httpDate(), "meshwasm");
   int status = info_.response_code;
   bool no_body_status = status == 204 || status == 304 || (status >= 100 && status < 200);
-  bool has_length = headers.has("content-length");
   if (end_stream && !has_length && !no_body_status) {
     headers.entries().emplace_back("content-length", "0");
   }
