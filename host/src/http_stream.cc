@@ -132,8 +132,10 @@ void fillLocalReply(StreamState::PendingReply& p, bool grpc_request, LocalReply&
     if (std::isspace(static_cast<unsigned char>(c))) c = '_';
   }
   Headers& h = r.headers;
-  // :status, the plugin's headers, and the content-length / content-type that may follow.
-  h.reserve(p.headers.size() + 3);
+  // :status, the plugin's headers, the content-length / content-type that may follow, and the
+  // date and server a connection manager adds on the way out (as Envoy's does), so the reply's
+  // vector is allocated once.
+  h.reserve(p.headers.size() + 5);
   if (!grpc_request) {
     h.emplace_back(":status", decimal(p.status));
     bool has_length = false;
