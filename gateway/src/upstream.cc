@@ -498,8 +498,14 @@ ClusterManager::~ClusterManager() {
 }
 
 ClusterManager::Cluster* ClusterManager::find(std::string_view name) {
+  if (last_ && name == last_name_) return last_;
   auto it = clusters_.find(name);
-  if (it != clusters_.end()) return it->second->configured ? it->second.get() : nullptr;
+  if (it != clusters_.end()) {
+    if (!it->second->configured) return nullptr;
+    last_name_ = name;
+    last_ = it->second.get();
+    return last_;
+  }
   const ClusterConfig* c = findCluster(config_, name);
   if (c == nullptr) return nullptr;
   auto cluster = std::make_unique<Cluster>(*c);

@@ -139,6 +139,10 @@ class ClusterManager {
   const GatewayConfig& config_;
   Stats& stats_;
   std::map<std::string, std::unique_ptr<Cluster>, std::less<>> clusters_;
+  // The configured cluster find() returned last and its name (every request of a route asks
+  // for the same one; clusters are never removed, so the pointer stays valid).
+  std::string last_name_;
+  Cluster* last_ = nullptr;
 };
 
 }  // namespace meshwasm::gateway
