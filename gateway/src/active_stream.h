@@ -34,6 +34,8 @@ class ActiveStream final : public FilterChainSink, public UpstreamCallbacks {
   void downstreamDisconnected();
   // Access log and filter teardown (onLog, onDestroy).
   void finalize();
+  // The request's header map once decoded (after finalize() nothing reads it any more).
+  HeaderMap* requestHeaders() { return fm_->requestHeaders(); }
 
   // FilterChainSink
   void routeHeaders(HeaderMap& headers, bool end_stream) override;

@@ -53,6 +53,12 @@ void addLowerCase(HeaderMap& map, std::string_view name, std::string_view value)
                              std::forward_as_tuple(value));
 }
 
+// `name` is exactly the literal `expected` (a fixed-size comparison the compiler inlines).
+template <size_t N>
+bool isName(const std::string& name, const char (&expected)[N]) {
+  return name.size() == N - 1 && std::memcmp(name.data(), expected, N - 1) == 0;
+}
+
 // The message's header map is built in place as Beast reports the head: pseudo headers first
 // (request line, status line), then every field in wire order except Host (it becomes
 // :authority) and the hop-by-hop ones; headers that Connection names go when the head is complete.
@@ -74,6 +80,8 @@ class Parser final : public http::basic_parser<IsRequest> {
   }
 
   std::string error_details;
+  // Storage for the next message's map (before it started).
+  void adoptHeaders(HeaderMap&& headers) { headers_ = std::move(headers); }
   int version() const { return version_; }
   bool hasExpect() const { return has_expect_; }
   bool headers_done = false;
@@ -87,10 +95,25 @@ class Parser final : public http::basic_parser<IsRequest> {
                        boost::beast::string_view target, int version, error_code&) override {
     version_ = version;
     target_ok_ = !target.empty() && (target[0] == '/' || target == "*");
-    headers_.entries().reserve(kExpectedEntries);
+    std::string_view path(target.data(), target.size());
+    std::string_view verb(method.data(), method.size());
+    auto& entries = headers_.entries();
+    if (entries.size() >= kPseudoCount && isName(entries[0].first, ":authority") &&
+        isName(entries[1].first, ":path") && isName(entries[2].first, ":method") &&
+        isName(entries[3].first, ":scheme")) {
+      // A previous request's map (reuseHeaders): its pseudo entries get the new values.
+      entries.erase(entries.begin() + kPseudoCount, entries.end());
+      entries[0].second.clear();
+      entries[1].second.assign(path);
+      entries[2].second.assign(verb);
+      entries[3].second.assign("http", 4);
+      return;
+    }
+    entries.clear();
+    entries.reserve(kExpectedEntries);
     addLowerCase(headers_, ":authority", {});
-    addLowerCase(headers_, ":path", std::string_view(target.data(), target.size()));
-    addLowerCase(headers_, ":method", std::string_view(method.data(), method.size()));
+    addLowerCase(headers_, ":path", path);
+    addLowerCase(headers_, ":method", verb);
     addLowerCase(headers_, ":scheme", "http");
   }
   void on_response_impl(int code, boost::beast::string_view, int version, error_code&) override {
@@ -244,6 +267,11 @@ class Decoder final : public MessageDecoder {
     parser_.reset();
     parser_.emplace(cb_, limits_);  // in place: no allocation per message
     setHeadResponse(head);
+  }
+  void reuseHeaders(HeaderMap headers) override {
+    if constexpr (IsRequest) {
+      if (!parser_->got_some()) parser_->adoptHeaders(std::move(headers));
+    }
   }
   void setHeadResponse(bool head) override {
     parser_->head_response = head;

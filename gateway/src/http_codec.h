@@ -49,6 +49,10 @@ class MessageDecoder {
   virtual bool started() const = 0;
   // Starts the next message on the same connection.
   virtual void reset() = 0;
+  // Gives a finished request's header map back after reset(): the next request's map is built
+  // in its storage (the entry vector's capacity; the pseudo header entries when they are still
+  // the first four). Its entries are replaced, never read. Response decoders ignore it.
+  virtual void reuseHeaders(HeaderMap headers) { (void)headers; }
   // The response belongs to a HEAD request (no body whatever the headers say).
   virtual void setHeadResponse(bool head) = 0;
   virtual bool keepAlive() const = 0;

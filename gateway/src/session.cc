@@ -354,6 +354,9 @@ void Session::finishStream() {
   bool request_complete = request_complete_;
   std::unique_ptr<ActiveStream> stream = std::move(stream_);
   stream->finalize();
+  // The next request's map is built in this one's storage (no allocation per request).
+  HeaderMap used;
+  if (HeaderMap* headers = stream->requestHeaders()) used = std::move(*headers);
   stream.reset();
   worker_.http_stats.rq_active.fetch_sub(1, std::memory_order_relaxed);
   if (closed_) return;
@@ -363,6 +366,7 @@ void Session::finishStream() {
     return;
   }
   decoder_->reset();
+  decoder_->reuseHeaders(std::move(used));
   request_complete_ = false;
   arm(TimerKind::Idle);
   parse();

@@ -47,6 +47,31 @@ TEST(RequestDecoder, ParsesHeadersIntoPseudoHeadersAndLowerCaseNames) {
   EXPECT_TRUE(d->keepAlive());
 }
 
+TEST(RequestDecoder, ReusedHeaderMapCarriesNothingOfThePreviousRequest) {
+  Recorder rec;
+  auto d = MessageDecoder::forRequests(rec, {});
+  ASSERT_EQ(feedAll(*d, "POST /first/long/path/beyond/the/short/string HTTP/1.1\r\nHost: one\r\n"
+                        "X-A: 1\r\nX-B: 2\r\nContent-Length: 0\r\n\r\n"),
+            DecodeResult::Ok);
+  // What a stream did to the map (an added entry) must not reach the next request.
+  rec.last_headers.add("x-request-id", "abc");
+  d->reset();
+  d->reuseHeaders(std::move(rec.last_headers));
+  ASSERT_EQ(feedAll(*d, "GET / HTTP/1.0\r\n\r\n"), DecodeResult::Ok);
+  ASSERT_EQ(rec.events.size(), 2u);
+  EXPECT_EQ(rec.events[1], "headers :authority= :path=/ :method=GET :scheme=http eos");
+
+  // A map whose pseudo headers were changed (a filter replaced it) is rebuilt.
+  rec.last_headers.entries().erase(rec.last_headers.entries().begin());
+  rec.last_headers.add(":scheme", "https");
+  d->reset();
+  d->reuseHeaders(std::move(rec.last_headers));
+  ASSERT_EQ(feedAll(*d, "PUT /p HTTP/1.1\r\nHost: two\r\nAllow: true\r\n\r\n"),
+            DecodeResult::Ok);
+  ASSERT_EQ(rec.events.size(), 3u);
+  EXPECT_EQ(rec.events[2], "headers :authority=two :path=/p :method=PUT :scheme=http allow=true eos");
+}
+
 TEST(RequestDecoder, StreamsChunkedBodyAndTrailers) {
   Recorder rec;
   auto d = MessageDecoder::forRequests(rec, {});
