@@ -153,7 +153,7 @@ void Session::onHeaders(HeaderMap headers, bool end_stream) {
   }
   worker_.http_stats.rq_total.fetch_add(1, std::memory_order_relaxed);
   worker_.http_stats.rq_active.fetch_add(1, std::memory_order_relaxed);
-  stream_ = std::make_unique<ActiveStream>(*this);
+  stream_ = &stream_storage_.emplace(*this);
   stream_->decodeHeaders(std::move(headers), end_stream);
 }
 
@@ -352,12 +352,13 @@ void Session::finishStream() {
   stream_done_pending_ = false;
   if (!stream_) return;
   bool request_complete = request_complete_;
-  std::unique_ptr<ActiveStream> stream = std::move(stream_);
+  ActiveStream* stream = stream_;
+  stream_ = nullptr;
   stream->finalize();
   // The next request's map is built in this one's storage (no allocation per request).
   HeaderMap used;
   if (HeaderMap* headers = stream->requestHeaders()) used = std::move(*headers);
-  stream.reset();
+  stream_storage_.reset();
   worker_.http_stats.rq_active.fetch_sub(1, std::memory_order_relaxed);
   if (closed_) return;
   if (!request_complete || close_after_stream_ || !request_keep_alive_ || worker_.draining) {

@@ -9,14 +9,14 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "active_stream.h"
 #include "http_codec.h"
 #include "worker.h"
 
 namespace meshwasm::gateway {
-
-class ActiveStream;
 
 class Session : public std::enable_shared_from_this<Session>,
                 public MessageCallbacks,
@@ -105,7 +105,10 @@ class Session : public std::enable_shared_from_this<Session>,
   bool timer_waiting_ = false;
   bool lingering_ = false;
   std::unique_ptr<MessageDecoder> decoder_;
-  std::unique_ptr<ActiveStream> stream_;
+  // The current stream lives in stream_storage_ (no allocation per request); stream_ points at
+  // it while it runs and is null from the moment finishStream() takes it.
+  std::optional<ActiveStream> stream_storage_;
+  ActiveStream* stream_ = nullptr;
   std::string local_address_;
   std::string remote_address_;
   std::string remote_ip_;
