@@ -53,7 +53,8 @@ void addLowerCase(HeaderMap& map, std::string_view name, std::string_view value)
                              std::forward_as_tuple(value));
 }
 
-// `name` is exactly the literal `expected` (a fixed-size comparison the compiler inlines).
+// `name` (or a value) is exactly the literal `expected` (a fixed-size comparison the compiler
+// inlines).
 template <size_t N>
 bool isName(const std::string& name, const char (&expected)[N]) {
   return name.size() == N - 1 && std::memcmp(name.data(), expected, N - 1) == 0;
@@ -103,10 +104,13 @@ class Parser final : public http::basic_parser<IsRequest> {
         isName(entries[3].first, ":scheme")) {
       // A previous request's map (reuseHeaders): its pseudo entries get the new values.
       entries.erase(entries.begin() + kPseudoCount, entries.end());
+      // clear() + append(): append's path is shorter than assign's (which allows overlap).
       entries[0].second.clear();
-      entries[1].second.assign(path);
-      entries[2].second.assign(verb);
-      entries[3].second.assign("http", 4);
+      entries[1].second.clear();
+      entries[1].second.append(path);
+      entries[2].second.clear();
+      entries[2].second.append(verb);
+      if (!isName(entries[3].second, "http")) entries[3].second.assign("http", 4);
       return;
     }
     entries.clear();
