@@ -471,12 +471,16 @@ void HttpStreamImpl::onComplete() {
   for (int i : {0, 2, 3}) state_.readable[i] = state_.maps[i] != nullptr;
   const auto& e = instance_->exports();
   uint32_t id = ctx_->id;
-  if (call(e.on_log, "proxy_on_log", {id}, nullptr)) {
-    uint64_t r = 0;
-    if (call(e.on_done, "proxy_on_done", {id}, &r)) {
-      call(e.on_delete, "proxy_on_delete", {id}, nullptr);
-    }
-  }
+  // proxy_on_log, then proxy_on_done, then proxy_on_delete, each only after the one before
+  // returned.
+  const WasmInstance::GuestCall calls[3] = {{e.on_log, "proxy_on_log"},
+                                            {e.on_done, "proxy_on_done"},
+                                            {e.on_delete, "proxy_on_delete"}};
+  const uint64_t args[1] = {id};
+  uint64_t results[3] = {0, 0, 0};
+  in_callback_ = true;
+  if (instance_->callGuests(calls, ctx_, args, results) != 3) vm_failed_ = true;
+  in_callback_ = false;
   instance_->applyTouchedStreams(&state_);
   instance_->removeContext(id);
   ctx_ = nullptr;

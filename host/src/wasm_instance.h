@@ -130,7 +130,22 @@ class WasmInstance {
   // Calls a callback if exported; false when it trapped (the VM is then failed, the
   // failure logged). `result` receives the i32 result when the function has one.
   bool callGuest(ExportFunction fn, std::string_view name, Context* ctx,
-                 std::initializer_list<uint64_t> args, uint64_t* result = nullptr);
+                 std::initializer_list<uint64_t> args, uint64_t* result = nullptr) {
+    return callGuest(fn, name, ctx, std::span<const uint64_t>(args.begin(), args.size()), result);
+  }
+  bool callGuest(ExportFunction fn, std::string_view name, Context* ctx,
+                 std::span<const uint64_t> args, uint64_t* result = nullptr);
+  // callGuest() for callbacks that take the same arguments, one after another on `ctx` while
+  // each returns: the same steps around every call (effective context, the VM's state checked
+  // before it, a trap failing the VM under that callback's name), with the engine's set-up
+  // shared. results[i] receives call i's i32 result (left alone without one). Returns how many
+  // calls returned (a callback that is not exported counts as returned, as in callGuest).
+  struct GuestCall {
+    ExportFunction fn;
+    std::string_view name;
+  };
+  size_t callGuests(std::span<const GuestCall> calls, Context* ctx,
+                    std::span<const uint64_t> args, uint64_t* results);
   // Allocates `size` bytes in the guest. nullopt + pendingTrap() set when the allocator
   // trapped; 0 when it returned 0 (the caller answers InvalidMemoryAccess).
   std::optional<uint32_t> allocate(uint32_t size);

@@ -288,6 +288,91 @@ TEST_P(EngineTest, UncheckedCallsAnswerAsCallDoes) {
   EXPECT_EQ(error, "Wasm VM failed after an earlier trap");
 }
 
+TEST_P(EngineTest, CallSequencesAnswerAsCallsOneByOne) {
+  auto vm = load("test_trap.wasm");
+  ASSERT_TRUE(vm);
+  const ExportFunction ok = vm->findFunction("ok");
+  const ExportFunction headers = vm->findFunction("proxy_on_request_headers");
+  const ExportFunction body = vm->findFunction("proxy_on_request_body");
+  const uint64_t args[3] = {1, 2, 0};
+  std::vector<size_t> asked;
+  struct Between {
+    std::vector<size_t>* asked;
+    size_t stop_at;
+    static bool next(void* p, size_t i) {
+      auto* b = static_cast<Between*>(p);
+      b->asked->push_back(i);
+      return i != b->stop_at;
+    }
+  };
+  Between all{&asked, 99};
+  std::string error;
+  bool call_failed = true;
+  uint64_t results[3] = {0, 0, 0};
+  const ExportFunction three_ok[3] = {ok, ok, ok};
+  EXPECT_EQ(vm->callSequenceUnchecked(three_ok, 3, args, results, &Between::next, &all, &error,
+                                      &call_failed),
+            3u);
+  EXPECT_FALSE(call_failed);
+  EXPECT_EQ(results[0], 7u);
+  EXPECT_EQ(results[2], 7u);
+  EXPECT_EQ(asked, (std::vector<size_t>{1, 2}));
+
+  asked.clear();
+  Between stop{&asked, 2};
+  EXPECT_EQ(vm->callSequenceUnchecked(three_ok, 3, args, results, &Between::next, &stop, &error,
+                                      &call_failed),
+            2u);
+  EXPECT_FALSE(call_failed);
+  EXPECT_EQ(asked, (std::vector<size_t>{1, 2}));
+  EXPECT_FALSE(vm->failed());
+
+  // A refusal in the middle: the calls before it ran, its text is callUnchecked's.
+  const ExportFunction refused[3] = {ok, kNoExport, ok};
+  EXPECT_EQ(vm->callSequenceUnchecked(refused, 3, args, results, &Between::next, &all, &error,
+                                      &call_failed),
+            1u);
+  EXPECT_TRUE(call_failed);
+  EXPECT_EQ(error, "no such exported function");
+  EXPECT_FALSE(vm->failed());
+
+  // Stack exhaustion in the second call: that call's trap text, nothing after it runs.
+  const ExportFunction deep[3] = {ok, body, ok};
+  asked.clear();
+  EXPECT_EQ(vm->callSequenceUnchecked(deep, 3, args, results, &Between::next, &all, &error,
+                                      &call_failed),
+            1u);
+  EXPECT_TRUE(call_failed);
+  EXPECT_EQ(error, "call stack exhausted");
+  EXPECT_EQ(asked, (std::vector<size_t>{1}));
+  EXPECT_TRUE(vm->failed());
+  const ExportFunction after[2] = {ok, headers};
+  EXPECT_EQ(vm->callSequenceUnchecked(after, 2, args, results, &Between::next, &all, &error,
+                                      &call_failed),
+            0u);
+  EXPECT_TRUE(call_failed);
+  EXPECT_EQ(error, "Wasm VM failed after an earlier trap");
+}
+
+TEST_P(EngineTest, TrapInACallSequenceStopsItThere) {
+  auto vm = load("test_trap.wasm");
+  ASSERT_TRUE(vm);
+  const ExportFunction ok = vm->findFunction("ok");
+  const ExportFunction seq[3] = {ok, vm->findFunction("proxy_on_request_headers"), ok};
+  const uint64_t args[3] = {1, 2, 0};
+  uint64_t results[3] = {0, 0, 0};
+  std::string error;
+  bool call_failed = false;
+  auto yes = [](void*, size_t) { return true; };
+  EXPECT_EQ(vm->callSequenceUnchecked(seq, 3, args, results, yes, nullptr, &error, &call_failed),
+            1u);
+  EXPECT_TRUE(call_failed);
+  EXPECT_EQ(error, "unreachable");
+  EXPECT_EQ(results[0], 7u);
+  EXPECT_EQ(results[2], 0u);
+  EXPECT_TRUE(vm->failed());
+}
+
 TEST_P(EngineTest, StackOverflowIsATrap) {
   auto vm = load("test_trap.wasm");
   ASSERT_TRUE(vm);

@@ -336,6 +336,35 @@ TEST_P(Lifecycle, TrapInLogSkipsDoneAndDelete) {
   s->onComplete();
   auto logs = embedder_.take();
   EXPECT_TRUE(logs.back().starts_with("Function: proxy_on_log failed")) << logs.back();
+  for (const auto& line : logs) {
+    EXPECT_FALSE(line.starts_with("on_done") || line.starts_with("on_delete")) << line;
+  }
+  EXPECT_TRUE(s->vmFailed());
+  // The VM is failed: the next stream gets the fail-close reply and no callback.
+  auto next = vm->newStream();
+  Headers& req2 = keep(request(""));
+  EXPECT_EQ(next->onRequestHeaders(req2, true), FilterAction::LocalReply);
+  ASSERT_NE(next->localReply(), nullptr);
+  EXPECT_EQ(next->localReply()->status, 503u);
+  next->onComplete();
+  EXPECT_TRUE(embedder_.take().empty());
+}
+
+TEST_P(Lifecycle, LogDoneAndDeleteRunInOrderOnTheStreamContext) {
+  auto vm = mustStart();
+  auto s = vm->newStream();
+  Headers& req = keep(request(""));
+  ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
+  embedder_.take();
+  s->onComplete();
+  EXPECT_EQ(embedder_.take(),
+            (std::vector<std::string>{"on_log 2 get=0 add=2", "on_done 2", "on_delete 2"}));
+  EXPECT_FALSE(s->vmFailed());
+  // The context is gone and the VM still serves: the next stream gets a new context id.
+  auto next = vm->newStream();
+  Headers& req2 = keep(request(""));
+  EXPECT_EQ(next->onRequestHeaders(req2, true), FilterAction::Continue);
+  EXPECT_EQ(next->contextId(), 3u);
 }
 
 TEST_P(Lifecycle, HttpCallResumesTheStreamFromTheRootContext) {

@@ -136,6 +136,29 @@ class Vm {
     return false;
   }
 
+  // callUnchecked() for `count` functions in a row that take the same arguments (`args`, as
+  // callUnchecked's for each of them), the result of functions[i], if any, in results[i].
+  // Before every call but the first, `between(data, i)` runs and may end the sequence
+  // (false). Returns how many calls returned normally; when a call fails (a trap, a refusal),
+  // the sequence ends there, `call_failed` is set and `error` holds that call's text, as
+  // callUnchecked's.
+  // Same outcome as those calls one by one; engines override it to share one call's set-up.
+  using BetweenCalls = bool (*)(void* data, size_t next);
+  virtual size_t callSequenceUnchecked(const ExportFunction* functions, size_t count,
+                                       const uint64_t* args, uint64_t* results,
+                                       BetweenCalls between, void* data, std::string* error,
+                                       bool* call_failed) {
+    *call_failed = false;
+    for (size_t i = 0; i < count; ++i) {
+      if (i != 0 && !between(data, i)) return i;
+      if (!callUnchecked(functions[i], args, results + i, error)) {
+        *call_failed = true;
+        return i;
+      }
+    }
+    return count;
+  }
+
   virtual bool failed() const = 0;
 
   // The current linear memory. The view moves when memory grows: take it again after every

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -143,6 +144,37 @@ int meshwasm_aot_protected_call(meshwasm_aot_entry_t entry, void* instance, cons
   t_trap_target = outer;
   meshwasm_aot_call_depth = depth;
   return code;
+}
+
+size_t meshwasm_aot_protected_sequence(const meshwasm_aot_entry_t* entries, size_t count,
+                                       void* instance, const uint64_t* args, uint64_t* results,
+                                       meshwasm_aot_between_t between, void* data, int* code) {
+  if (meshwasm_aot_stack_floor == 0) init_stack_floor();
+  trap_target_t here;
+  trap_target_t* const outer = t_trap_target;
+  const uint32_t depth = meshwasm_aot_call_depth;
+  /* The index of the running call lives in memory: it is read after a trap's jump. */
+  volatile size_t at = 0;
+  t_trap_target = &here;
+  *code = 0;
+#ifdef MESHWASM_LIBC_TRAP_JUMP
+  if (setjmp(here) == 0) {
+#else
+  if (__builtin_setjmp(here) == 0) {
+#endif
+    for (size_t i = 0; i < count; ++i) {
+      if (i != 0 && !between(data, i)) break;
+      at = i;
+      t_trap_detail = NULL;
+      entries[i](instance, args, results + i);
+      at = i + 1;
+    }
+  } else {
+    *code = t_trap_code; /* raise_trap's, never 0 */
+  }
+  t_trap_target = outer;
+  meshwasm_aot_call_depth = depth;
+  return at;
 }
 
 /* ------------------------------------------------------------------ runtime state */

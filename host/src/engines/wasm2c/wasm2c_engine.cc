@@ -168,6 +168,9 @@ class AotVm final : public Vm {
               std::span<uint64_t> results) override;
   bool callUnchecked(ExportFunction function, const uint64_t* args, uint64_t* results,
                      std::string* error) override;
+  size_t callSequenceUnchecked(const ExportFunction* functions, size_t count,
+                               const uint64_t* args, uint64_t* results, BetweenCalls between,
+                               void* data, std::string* error, bool* call_failed) override;
 
   bool failed() const override { return failed_; }
 
@@ -312,6 +315,33 @@ bool AotVm::callUnchecked(ExportFunction function, const uint64_t* args, uint64_
     return trapped(code, error);
   }
   return true;
+}
+
+size_t AotVm::callSequenceUnchecked(const ExportFunction* functions, size_t count,
+                                    const uint64_t* args, uint64_t* results,
+                                    BetweenCalls between, void* data, std::string* error,
+                                    bool* call_failed) {
+  constexpr size_t kMaxSequence = 4;
+  bool plain = count > kMaxSequence || failed_ || depth_ >= kMaxNestedCalls;
+  meshwasm_aot_entry_t entries[kMaxSequence];
+  for (size_t i = 0; i < count && !plain; ++i) {
+    plain = !validFunction(functions[i]);
+    if (!plain) entries[i] = module_->entries_[static_cast<size_t>(functions[i])];
+  }
+  if (plain) [[unlikely]] {
+    return Vm::callSequenceUnchecked(functions, count, args, results, between, data, error,
+                                     call_failed);
+  }
+  int code = 0;
+  ++depth_;
+  const size_t done = meshwasm_aot_protected_sequence(entries, count, instance_, args, results,
+                                                      between, data, &code);
+  --depth_;
+  *call_failed = code != 0;
+  if (code != 0) [[unlikely]] {
+    trapped(code, error);
+  }
+  return done;
 }
 
 // Refusals take call()'s path for their texts.
