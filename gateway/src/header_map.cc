@@ -139,7 +139,7 @@ void HeaderMap::set(std::string_view name, std::string_view value) {
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
     if (sameName(it->first, name)) {
       if (placed) continue;
-      it->second = std::string(value);
+      it->second.assign(value);
       placed = true;
     }
     if (out != it) *out = std::move(*it);
