@@ -83,7 +83,7 @@ Status WasmInstance::start() {
   if (auto s = runStartFunctions(); !s) return fail("failed to start: " + s.message());
 
   auto root = std::make_unique<Context>();
-  root->id = next_context_id_++;
+  root->id = newContextId();
   root_ = insertContext(std::move(root));
   uint32_t id = root_->id;
 
@@ -288,14 +288,18 @@ size_t WasmInstance::contextIndex(uint32_t id) const {
       contexts_.begin());
 }
 
+uint32_t WasmInstance::newContextIdAfterWrap(uint32_t id) {
+  // The counter wrapped (or was set below live ids): skip 0 and every id still in use. Live
+  // contexts are far fewer than 2^32 - 1, so a free id comes long before the counter is back.
+  while (id == 0 || findContext(id) != nullptr) id = next_context_id_++;
+  return id;
+}
+
 Context* WasmInstance::insertContext(std::unique_ptr<Context> context) {
+  // newContextId() never hands out a live context's id: the id is not in the vector.
   Context* raw = context.get();
   const size_t at = contextIndex(raw->id);
-  if (at < contexts_.size() && contexts_[at]->id == raw->id) {
-    contexts_[at] = std::move(context);  // an id in use again (after wrapping): replaced
-  } else {
-    contexts_.insert(contexts_.begin() + static_cast<std::ptrdiff_t>(at), std::move(context));
-  }
+  contexts_.insert(contexts_.begin() + static_cast<std::ptrdiff_t>(at), std::move(context));
   return raw;
 }
 
@@ -337,7 +341,7 @@ Context* WasmInstance::createStreamContext(StreamState* stream) {
   } else {
     context = std::make_unique<Context>();
   }
-  context->id = next_context_id_++;
+  context->id = newContextId();
   context->root_id = root_ ? root_->id : 0;
   context->stream = stream;
   return insertContext(std::move(context));

@@ -182,6 +182,8 @@ class WasmInstance {
   Context* rootContext() { return root_; }
   Context* createStreamContext(StreamState* stream);
   void removeContext(uint32_t id);
+  // Tests only: the id the next new context is offered (to reach the counter's wrap).
+  void setNextContextIdForTesting(uint32_t id) { next_context_id_ = id; }
   // Streams touched through proxy_set_effective_context during a callback that is not
   // theirs; their deferred actions are applied after that callback.
   std::vector<StreamState*>& touchedStreams() { return touched_; }
@@ -276,8 +278,18 @@ class WasmInstance {
   int depth_ = 0;
 
   uint32_t next_context_id_ = 1;
-  // Live contexts sorted by id. Ids are handed out in increasing order, so a new context goes
-  // last and the stream contexts of a request's end are near the end.
+  // The next context id: never 0 ("no parent" in the ABI) nor the id of a live context, also
+  // after the counter wrapped (reference 11, item 16).
+  uint32_t newContextId() {
+    const uint32_t id = next_context_id_++;
+    // Until the counter wraps, every id is above the last live context's: no search.
+    if (id != 0 && (contexts_.empty() || contexts_.back()->id < id)) [[likely]] return id;
+    return newContextIdAfterWrap(id);
+  }
+  [[gnu::noinline]] uint32_t newContextIdAfterWrap(uint32_t id);
+  // Live contexts sorted by id. Until the id counter wraps, ids are handed out in increasing
+  // order, so a new context goes last and the stream contexts of a request's end are near the
+  // end.
   std::vector<std::unique_ptr<Context>> contexts_;
   // The last removed stream context, reused by the next createStreamContext.
   std::unique_ptr<Context> spare_context_;
