@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -43,6 +44,27 @@ bool isHopByHopField(http::field f) {
   }
 }
 
+// Beast's name of every field it knows, lower-cased once: a field it recognised (compared
+// case-insensitively, same length) gets its entry name from here, so its wire name is never
+// lower-cased per message.
+class LowerCaseFieldNames {
+ public:
+  LowerCaseFieldNames() {
+    for (unsigned i = 1; i <= kLast; ++i) {
+      boost::beast::string_view name = http::to_string(static_cast<http::field>(i));
+      names_[i] = toLower(std::string_view(name.data(), name.size()));
+    }
+  }
+  // Empty for field::unknown.
+  const std::string& operator[](http::field f) const { return names_[static_cast<unsigned>(f)]; }
+
+ private:
+  static constexpr unsigned kLast = static_cast<unsigned>(http::field::xref);
+  std::string names_[kLast + 1];
+};
+
+const LowerCaseFieldNames kFieldNames;
+
 // Header entries reserved up front: the pseudo headers, the fields and the proxy's additions
 // (growing the vector one field at a time showed in profiles).
 constexpr size_t kExpectedEntries = 20;
@@ -51,6 +73,44 @@ constexpr size_t kExpectedEntries = 20;
 void addLowerCase(HeaderMap& map, std::string_view name, std::string_view value) {
   map.entries().emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
                              std::forward_as_tuple(value));
+}
+
+// Appends a field as Beast reported it: a known field under its lower-case name from the table.
+void addField(HeaderMap& map, http::field f, std::string_view name, std::string_view value) {
+  if (f == http::field::unknown) {
+    map.add(name, value);
+  } else {
+    addLowerCase(map, kFieldNames[f], value);
+  }
+}
+
+bool isOws(char c) {
+  return c == ' ' || c == '\t';
+}
+
+// Every token of a Connection value (comma-separated, optional white space around), in order.
+template <typename Fn>
+void forEachToken(std::string_view list, Fn&& fn) {
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string_view::npos) comma = list.size();
+    std::string_view token = list.substr(start, comma - start);
+    while (!token.empty() && isOws(token.front())) token.remove_prefix(1);
+    while (!token.empty() && isOws(token.back())) token.remove_suffix(1);
+    if (!token.empty()) fn(token);
+    start = comma + 1;
+  }
+}
+
+// Connection options that name no header (the connection's own state); compared as sent
+// (usually lower-case) before case-insensitively.
+bool isConnectionOption(std::string_view token) {
+  switch (token.size()) {
+    case 5: return token == "close" || equalsIgnoreCase(token, "close");
+    case 10: return token == "keep-alive" || equalsIgnoreCase(token, "keep-alive");
+    default: return false;
+  }
 }
 
 // `name` (or a value) is exactly the literal `expected` (a fixed-size comparison the compiler
@@ -132,7 +192,7 @@ class Parser final : public http::basic_parser<IsRequest> {
     std::string_view n(name.data(), name.size());
     std::string_view v(value.data(), value.size());
     if (in_trailers_) {
-      trailers_.add(n, v);
+      addField(trailers_, f, n, v);
       return;
     }
     if (f == http::field::expect) has_expect_ = true;
@@ -149,7 +209,7 @@ class Parser final : public http::basic_parser<IsRequest> {
       }
       return;
     }
-    headers_.add(n, v);
+    addField(headers_, f, n, v);
   }
   void on_header_impl(error_code& ec) override {
     if constexpr (IsRequest) {
@@ -181,18 +241,16 @@ class Parser final : public http::basic_parser<IsRequest> {
   }
   // Headers named by Connection are hop-by-hop too (close and keep-alive name no header here).
   void dropConnectionNamed() {
+    // The usual values ("keep-alive", "close") name no header: nothing is copied for them.
+    bool names_header = false;
+    forEachToken(connection_, [&](std::string_view token) {
+      names_header = names_header || !isConnectionOption(token);
+    });
+    if (!names_header) return;
     std::vector<std::string> named;
-    size_t start = 0;
-    while (start <= connection_.size()) {
-      size_t comma = connection_.find(',', start);
-      if (comma == std::string::npos) comma = connection_.size();
-      std::string token = toLower(std::string_view(connection_).substr(start, comma - start));
-      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.erase(0, 1);
-      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.pop_back();
-      if (!token.empty() && token != "close" && token != "keep-alive") named.push_back(token);
-      start = comma + 1;
-    }
-    if (named.empty()) return;
+    forEachToken(connection_, [&](std::string_view token) {
+      if (!isConnectionOption(token)) named.push_back(toLower(token));
+    });
     auto& entries = headers_.entries();
     auto first_field = entries.begin() + static_cast<std::ptrdiff_t>(kPseudoCount);
     entries.erase(std::remove_if(first_field, entries.end(),

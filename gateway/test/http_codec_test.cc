@@ -297,6 +297,51 @@ TEST(ResponseDecoder, KeepsHostButDropsHopByHopHeaders) {
   EXPECT_EQ(rec.events, want);
 }
 
+TEST(ResponseDecoder, NamesKnownAndUnknownFieldsInLowerCaseWhateverTheirWireCase) {
+  Recorder rec;
+  auto d = MessageDecoder::forResponses(rec);
+  ASSERT_EQ(feedAll(*d, "HTTP/1.1 418 \r\nSERVER: nginx\r\nDate: d\r\ncontent-TYPE: text/plain\r\n"
+                        "Content-Length: 1\r\nConnection: KEEP-ALIVE\r\nETag: \"e\"\r\n"
+                        "X-Custom-Field: v\r\nContent-Length: 1\r\n\r\nt"),
+            DecodeResult::Ok);
+  std::vector<std::string> want = {
+      "headers :status=418 server=nginx date=d content-type=text/plain content-length=1 "
+      "etag=\"e\" x-custom-field=v content-length=1",
+      "data 't'", "data '' eos"};
+  EXPECT_EQ(rec.events, want);
+  EXPECT_TRUE(d->keepAlive());
+}
+
+TEST(ResponseDecoder, ConnectionOptionsInAnyCaseNameNoHeaderButOtherTokensDo) {
+  Recorder rec;
+  auto d = MessageDecoder::forResponses(rec);
+  ASSERT_EQ(feedAll(*d, "HTTP/1.1 200 OK\r\nConnection: Keep-Alive ,\t, CLOSE\r\n"
+                        "Close: 1\r\nKeep-Alive: 2\r\nX-A: 3\r\nContent-Length: 0\r\n\r\n"),
+            DecodeResult::Ok);
+  std::vector<std::string> want = {"headers :status=200 close=1 x-a=3 content-length=0 eos"};
+  EXPECT_EQ(rec.events, want);
+
+  d->reset();
+  rec.events.clear();
+  ASSERT_EQ(feedAll(*d, "HTTP/1.1 200 OK\r\nConnection: close, X-A\r\nCONNECTION: x-b\r\n"
+                        "X-A: 1\r\nx-b: 2\r\nX-C: 3\r\nContent-Length: 0\r\n\r\n"),
+            DecodeResult::Ok);
+  want = {"headers :status=200 x-c=3 content-length=0 eos"};
+  EXPECT_EQ(rec.events, want);
+  EXPECT_FALSE(d->keepAlive());
+}
+
+TEST(ResponseDecoder, ChunkedTrailersOfKnownFieldsAreLowerCase) {
+  Recorder rec;
+  auto d = MessageDecoder::forResponses(rec);
+  ASSERT_EQ(feedAll(*d, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "1\r\na\r\n0\r\nContent-MD5: m\r\nX-T: v\r\n\r\n"),
+            DecodeResult::Ok);
+  std::vector<std::string> want = {"headers :status=200", "data 'a'",
+                                   "trailers content-md5=m x-t=v"};
+  EXPECT_EQ(rec.events, want);
+}
+
 TEST(ResponseDecoder, ChunkedResponseWithTrailers) {
   Recorder rec;
   auto d = MessageDecoder::forResponses(rec);
