@@ -485,19 +485,72 @@ void appendResponseHead(std::string& out, const HeaderMap& headers, int status, 
   finish(out, p);
 }
 
+namespace {
+
+// `name` is `expected`, compared as HeaderMap::get compares names (the exact bytes first, then
+// ignoring ASCII case); the caller checked that the sizes are equal.
+template <size_t N>
+bool isNamed(const std::string& name, const char (&expected)[N]) {
+  return std::memcmp(name.data(), expected, N - 1) == 0 ||
+         equalsIgnoreCase(name, std::string_view(expected, N - 1));
+}
+
+}  // namespace
+
+RequestHeadInfo scanRequestHead(const HeaderMap& headers) {
+  RequestHeadInfo info;
+  bool method = false, path = false, authority = false;
+  size_t bound = 0;
+  for (const auto& [k, v] : headers.entries()) {
+    bound += k.size() + v.size() + 4;
+    switch (k.size()) {  // by length first: most names match none of the four
+      case 5:
+        if (!path && isNamed(k, ":path")) {
+          path = true;
+          info.path = v;
+        }
+        break;
+      case 7:
+        if (!method && isNamed(k, ":method")) {
+          method = true;
+          info.method = v;
+        }
+        break;
+      case 10:
+        if (!authority && isNamed(k, ":authority")) {
+          authority = true;
+          info.authority = v;
+        }
+        break;
+      case 14:
+        if (!info.has_content_length && isNamed(k, "content-length")) {
+          info.has_content_length = true;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  info.bound = bound;
+  return info;
+}
+
 std::string encodeRequestHead(const HeaderMap& headers, bool chunked) {
-  std::string_view method = headers.get(":method").value_or("GET");
-  std::string_view path = headers.get(":path").value_or("/");
-  std::string_view authority = headers.get(":authority").value_or("");
-  constexpr std::string_view kVersionHost = " HTTP/1.1\r\nhost: ";
   std::string out;
-  char* p = extend(out, method.size() + 1 + path.size() + kVersionHost.size() + authority.size() +
-                            2 + headersBound(headers) + kChunkedFraming.size() + 2);
-  p = put(p, method);
+  appendRequestHead(out, headers, scanRequestHead(headers), chunked);
+  return out;
+}
+
+void appendRequestHead(std::string& out, const HeaderMap& headers, const RequestHeadInfo& info,
+                       bool chunked) {
+  constexpr std::string_view kVersionHost = " HTTP/1.1\r\nhost: ";
+  char* p = extend(out, info.method.size() + 1 + info.path.size() + kVersionHost.size() +
+                            info.authority.size() + 2 + info.bound + kChunkedFraming.size() + 2);
+  p = put(p, info.method);
   *p++ = ' ';
-  p = put(p, path);
+  p = put(p, info.path);
   p = put(p, kVersionHost);
-  p = put(p, authority);
+  p = put(p, info.authority);
   *p++ = '\r';
   *p++ = '\n';
   p = putHeaders(p, headers);
@@ -505,7 +558,6 @@ std::string encodeRequestHead(const HeaderMap& headers, bool chunked) {
   *p++ = '\r';
   *p++ = '\n';
   finish(out, p);
-  return out;
 }
 
 void appendChunk(std::string& out, std::string_view data) {

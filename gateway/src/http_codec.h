@@ -71,8 +71,22 @@ void appendResponseHead(std::string& out, const HeaderMap& headers, bool chunked
 // The same with the status already known (the ":status" entry is not read).
 void appendResponseHead(std::string& out, const HeaderMap& headers, int status, bool chunked,
                         bool close);
+// What an upstream request head needs of a request map, found in one pass: the first
+// :method, :path and :authority (names compared as HeaderMap::get compares them; "GET", "/" and
+// "" when absent), whether it has a content-length, and an upper bound of the encoded size.
+struct RequestHeadInfo {
+  std::string_view method = "GET";
+  std::string_view path = "/";
+  std::string_view authority;
+  bool has_content_length = false;
+  size_t bound = 0;
+};
+RequestHeadInfo scanRequestHead(const HeaderMap& headers);
 // "GET /path HTTP/1.1\r\nhost: ...\r\n" ...
 std::string encodeRequestHead(const HeaderMap& headers, bool chunked);
+// The same, appended to `out`; `info` is scanRequestHead(headers).
+void appendRequestHead(std::string& out, const HeaderMap& headers, const RequestHeadInfo& info,
+                       bool chunked);
 void appendChunk(std::string& out, std::string_view data);
 void appendLastChunk(std::string& out, const HeaderMap* trailers);
 std::string_view reasonPhrase(int status);

@@ -135,13 +135,10 @@ class TcpUpstreamRequest final : public UpstreamRequest,
   }
 
   void sendHeaders(const HeaderMap& headers, bool end_stream) override {
-    chunked_ = !end_stream && !headers.has("content-length");
-    if (conn_) conn_->decoder->setHeadResponse(headers.get(":method") == "HEAD");
-    if (out_.empty()) {
-      out_ = encodeRequestHead(headers, chunked_);  // no copy
-    } else {
-      out_ += encodeRequestHead(headers, chunked_);
-    }
+    RequestHeadInfo info = scanRequestHead(headers);  // one pass for everything below
+    chunked_ = !end_stream && !info.has_content_length;
+    if (conn_) conn_->decoder->setHeadResponse(info.method == "HEAD");
+    appendRequestHead(out_, headers, info, chunked_);
     if (end_stream) requestComplete();
     flush();
   }

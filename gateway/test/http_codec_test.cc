@@ -417,5 +417,31 @@ TEST(Encoder, WritesRequestHeadWithHostFirst) {
   EXPECT_EQ(out, "0\r\n\r\n");
 }
 
+TEST(Encoder, ScansTheRequestLineAsHeaderMapGetFindsIt) {
+  // Entries as a filter may leave them: names not lower-case, repeated, in any order.
+  HeaderMap h(std::vector<HeaderMap::Entry>{{"x-a", "1"},
+                                            {":Method", "HEAD"},
+                                            {":AUTHORITY", "up"},
+                                            {":path", "/first"},
+                                            {":method", "PUT"},
+                                            {":path", "/second"},
+                                            {"Content-Length", "0"}});
+  RequestHeadInfo info = scanRequestHead(h);
+  EXPECT_EQ(info.method, *h.get(":method"));
+  EXPECT_EQ(info.method, "HEAD");
+  EXPECT_EQ(info.path, "/first");
+  EXPECT_EQ(info.authority, "up");
+  EXPECT_TRUE(info.has_content_length);
+  std::string out = "before|";
+  appendRequestHead(out, h, info, false);
+  EXPECT_EQ(out, "before|HEAD /first HTTP/1.1\r\nhost: up\r\nx-a: 1\r\nContent-Length: 0\r\n\r\n");
+
+  RequestHeadInfo none = scanRequestHead(HeaderMap({{":pat", "/x"}, {"content-lengt", "1"}}));
+  EXPECT_EQ(none.method, "GET");
+  EXPECT_EQ(none.path, "/");
+  EXPECT_EQ(none.authority, "");
+  EXPECT_FALSE(none.has_content_length);
+}
+
 }  // namespace
 }  // namespace meshwasm::gateway
