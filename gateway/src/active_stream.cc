@@ -147,16 +147,46 @@ void writeRequestId(char* out) {
 }
 
 ActiveStream::ActiveStream(Session& session) : session_(session) {
-  info_.start_time = std::chrono::system_clock::now();
-  info_.start_steady = std::chrono::steady_clock::now();
-  info_.downstream_local_address = session.localAddress();
-  info_.downstream_remote_address = session.remoteAddress();
   fm_.emplace(session.worker().filter_factories, *this, info_,
               session.worker().config.buffer_limit_bytes);
 }
 
 ActiveStream::~ActiveStream() {
   if (upstream_) upstream_->cancel();
+}
+
+void ActiveStream::begin() {
+  info_.start_time = std::chrono::system_clock::now();
+  info_.start_steady = std::chrono::steady_clock::now();
+  info_.downstream_local_address = session_.localAddress();
+  info_.downstream_remote_address = session_.remoteAddress();
+  fm_->beginStream();
+}
+
+void ActiveStream::end() {
+  if (upstream_) {
+    upstream_->cancel();
+    upstream_.reset();
+  }
+  fm_->endStream();
+  // StreamInfo as a new stream has it (begin() sets the times and addresses); the strings keep
+  // their storage.
+  info_.request_id.clear();
+  info_.protocol = "HTTP/1.1";
+  info_.bytes_received = 0;
+  info_.bytes_sent = 0;
+  info_.response_code = 0;
+  info_.response_code_details.clear();
+  info_.response_flags = kNoFlags;
+  info_.route_name = "default";
+  info_.upstream_cluster.clear();
+  info_.upstream_host.clear();
+  info_.upstream_service_time.reset();
+  info_.reset = false;
+  upstream_start_ = {};
+  chunked_ = false;
+  response_complete_ = false;
+  routed_ = false;
 }
 
 void ActiveStream::decodeHeaders(HeaderMap headers, bool end_stream) {

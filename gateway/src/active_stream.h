@@ -21,10 +21,18 @@ constexpr size_t kRequestIdSize = 36;
 // std::random_device; what the connection manager puts into a missing x-request-id.
 void writeRequestId(char* out);
 
+// A connection's streams run one after another through one ActiveStream (and one filter chain):
+// begin() and end() bracket each request; between them it holds nothing of the previous one.
 class ActiveStream final : public FilterChainSink, public UpstreamCallbacks {
  public:
   explicit ActiveStream(Session& session);
   ~ActiveStream() override;
+
+  // A new request starts (before decodeHeaders).
+  void begin();
+  // The request is over (after finalize()): its upstream request, filter state, maps and
+  // buffers go.
+  void end();
 
   void decodeHeaders(HeaderMap headers, bool end_stream);
   void decodeData(std::string_view data, bool end_stream);

@@ -111,11 +111,61 @@ FilterManager::FilterManager(FilterList filters, FilterChainSink& sink, StreamIn
 
 FilterManager::FilterManager(const std::vector<FilterFactory>& factories, FilterChainSink& sink,
                              StreamInfo& info, size_t buffer_limit)
-    : sink_(sink), info_(info), buffer_limit_(buffer_limit) {
-  for (const auto& factory : factories) {
+    : sink_(sink), info_(info), buffer_limit_(buffer_limit), factories_(&factories) {
+  finished_ = true;  // no stream before beginStream()
+}
+
+void FilterManager::buildFilters() {
+  for (const auto& factory : *factories_) {
     if (auto f = factory()) filters_.push_back(std::move(f));
   }
   bindCallbacks();
+  filters_built_ = true;
+  for (auto& f : filters_) {
+    if (auto* reusable = dynamic_cast<ReusableStreamFilter*>(f.get())) reusable_.push_back(reusable);
+  }
+  keep_filters_ = reusable_.size() == filters_.size();
+}
+
+void FilterManager::beginStream() {
+  if (!filters_built_) buildFilters();
+  finished_ = false;
+  for (ReusableStreamFilter* f : reusable_) f->beginStream();
+}
+
+void FilterManager::endStream() {
+  finish();
+  for (ReusableStreamFilter* f : reusable_) f->endStream();
+  if (!keep_filters_ && factories_) {
+    // Made for this stream only: the next one gets new filters.
+    reusable_.clear();
+    callbacks_.clear();
+    filters_.clear();
+    filters_built_ = false;
+  }
+  request_headers_.reset();
+  request_trailers_.reset();
+  response_headers_.reset();
+  response_trailers_.reset();
+  decode_.slots.clear();  // frees what a stopped filter left buffered
+  encode_.slots.clear();
+  for (Direction* dir : {&decode_, &encode_}) {
+    dir->count = 0;
+    dir->descending = false;
+    dir->active = false;
+    dir->aborted = false;
+  }
+  head_request_ = false;
+  response_headers_sent_ = false;
+  local_reply_ = false;
+  reset_ = false;
+  finished_ = true;  // until the next beginStream()
+  reply_status_known_ = false;
+  reply_status_.reset();
+  callback_depth_ = 0;
+  current_filter_.reset();
+  current_sent_local_reply_ = false;
+  deferred_.clear();
 }
 
 void FilterManager::bindCallbacks() {

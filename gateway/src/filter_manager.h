@@ -34,13 +34,29 @@ class FilterChainSink {
 // Builds local-reply headers and body as Envoy does (reference section 8).
 void buildLocalReply(int status, std::string& body, HeaderMap& headers, bool head_request);
 
+// A filter the filter manager keeps for the next stream of its connection instead of making a
+// new one per stream (an HTTP/1 connection's streams run one after another). beginStream() and
+// endStream() bracket each stream; between them it holds nothing of the previous stream, so
+// every stream sees it as if it were new.
+class ReusableStreamFilter : public StreamFilter {
+ public:
+  // A stream starts (before its first callback; the filter's callbacks are already set).
+  virtual void beginStream() = 0;
+  // The stream ended (after onLog and onDestroy): what belonged to it is released.
+  virtual void endStream() = 0;
+};
+
 // A stream's filters in chain order (inline storage: no allocation for short chains).
 using FilterList = boost::container::small_vector<std::unique_ptr<StreamFilter>, 2>;
 
 class FilterManager {
  public:
+  // One stream through `filters`, which starts now.
   FilterManager(FilterList filters, FilterChainSink& sink, StreamInfo& info, size_t buffer_limit);
-  // The filters made by `factories` in chain order (a factory may make none).
+  // Streams one after another through the filters made by `factories` in chain order (a
+  // factory may make none); `factories` must outlive the manager. No stream runs until
+  // beginStream(). When every filter made is a ReusableStreamFilter they serve every stream;
+  // otherwise each stream gets new ones from the factories.
   FilterManager(const std::vector<FilterFactory>& factories, FilterChainSink& sink,
                 StreamInfo& info, size_t buffer_limit);
   ~FilterManager();
@@ -64,6 +80,13 @@ class FilterManager {
   void markReset();
   // Access-log time and teardown; runs onLog then onDestroy on every filter once.
   void finish();
+
+  // A manager built from factories: the next stream starts (its filters ready, every
+  // per-stream state fresh). Call once before each stream's first event.
+  void beginStream();
+  // The stream is over (finish() runs first if it did not): its filters end or go, its maps
+  // and buffers are freed, and nothing of it is left for the next beginStream().
+  void endStream();
 
   bool responseStarted() const { return response_headers_sent_; }
   bool localReplySent() const { return local_reply_; }
@@ -135,6 +158,8 @@ class FilterManager {
   };
 
   void bindCallbacks();
+  // Makes the filters from factories_; reusable_ says whether they can serve every stream.
+  void buildFilters();
   void start(Direction& dir, size_t count, bool descending);
   void pump(Direction& dir, size_t pos);
   bool processSlot(Direction& dir, size_t pos, int phase);
@@ -163,6 +188,14 @@ class FilterManager {
   FilterChainSink& sink_;
   StreamInfo& info_;
   size_t buffer_limit_;
+  const std::vector<FilterFactory>* factories_ = nullptr;  // when built from factories
+  // The filters that are ReusableStreamFilters (beginStream/endStream around each stream).
+  boost::container::small_vector<ReusableStreamFilter*, 2> reusable_;
+  bool keep_filters_ = false;  // built from factories, every filter reusable: kept
+
+  bool filters_built_ = false;
+
+  // Per-stream state below: endStream() resets every member to its value here.
 
   std::optional<HeaderMap> request_headers_;
   std::optional<HeaderMap> request_trailers_;
@@ -174,6 +207,7 @@ class FilterManager {
   bool response_headers_sent_ = false;
   bool local_reply_ = false;
   bool reset_ = false;
+  // No stream runs (before beginStream(), after endStream()), or its onLog/onDestroy ran.
   bool finished_ = false;
   // A local reply that goes to the sink without passing a filter: its ":status" as already
   // read (deliverToSink need not read it again).

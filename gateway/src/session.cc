@@ -71,6 +71,7 @@ void Session::abort() {
     finishStream();
   }
   closeNow();
+  stream_storage_.reset();  // before the worker's plugins shut down (Worker::closeAll)
 }
 
 // ------------------------------------------------------------------ reading
@@ -153,7 +154,10 @@ void Session::onHeaders(HeaderMap headers, bool end_stream) {
   }
   worker_.http_stats.rq_total.fetch_add(1, std::memory_order_relaxed);
   worker_.http_stats.rq_active.fetch_add(1, std::memory_order_relaxed);
-  stream_ = &stream_storage_.emplace(*this);
+  // The connection's stream and filter chain, made for its first request, serve the next ones.
+  if (!stream_storage_) stream_storage_.emplace(*this);
+  stream_ = &*stream_storage_;
+  stream_->begin();
   stream_->decodeHeaders(std::move(headers), end_stream);
 }
 
@@ -358,10 +362,14 @@ void Session::finishStream() {
   // The next request's map is built in this one's storage (no allocation per request).
   HeaderMap used;
   if (HeaderMap* headers = stream->requestHeaders()) used = std::move(*headers);
-  stream_storage_.reset();
+  stream->end();
   worker_.http_stats.rq_active.fetch_sub(1, std::memory_order_relaxed);
-  if (closed_) return;
+  if (closed_) {
+    stream_storage_.reset();  // no next request: the filters (and their VMs) are let go
+    return;
+  }
   if (!request_complete || close_after_stream_ || !request_keep_alive_ || worker_.draining) {
+    stream_storage_.reset();
     close_after_write_ = true;
     flush();
     return;

@@ -105,8 +105,9 @@ class Session : public std::enable_shared_from_this<Session>,
   bool timer_waiting_ = false;
   bool lingering_ = false;
   std::unique_ptr<MessageDecoder> decoder_;
-  // The current stream lives in stream_storage_ (no allocation per request); stream_ points at
-  // it while it runs and is null from the moment finishStream() takes it.
+  // The connection's stream object, made for its first request and reused (begin()/end()) for
+  // the next ones with its filter chain until the connection ends; stream_ points at it while a
+  // request runs and is null from the moment finishStream() takes it.
   std::optional<ActiveStream> stream_storage_;
   ActiveStream* stream_ = nullptr;
   std::string local_address_;

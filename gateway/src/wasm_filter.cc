@@ -6,6 +6,7 @@
 #include <ctime>
 #include <set>
 
+#include "filter_manager.h"
 #include "meshwasm/host/properties.h"
 #include "session.h"
 
@@ -179,15 +180,23 @@ class HttpCallCollector final : public UpstreamCallbacks,
 
 // ------------------------------------------------------------------ the filter
 
-class WasmFilter final : public StreamFilter, public host::StreamCallbacks {
+// Kept by the connection's filter chain from one request to the next; every request gets its
+// own host stream (a new guest context, proxy_on_context_create ... proxy_on_delete, as in
+// Envoy), made when the request starts: a VM that FAIL_RELOAD replaced serves it then.
+class WasmFilter final : public ReusableStreamFilter, public host::StreamCallbacks {
  public:
   WasmFilter(std::shared_ptr<host::PluginVm> vm, std::shared_ptr<PluginCounters> counters,
              Worker& worker)
-      : vm_(std::move(vm)), counters_(std::move(counters)), worker_(worker) {
+      : vm_(std::move(vm)), counters_(std::move(counters)), worker_(worker) {}
+  ~WasmFilter() override { endStream(); }
+
+  void beginStream() override {
+    counted_failure_ = false;
     stream_ = vm_->newStream(this);
   }
-  ~WasmFilter() override {
-    if (stream_) stream_->onComplete();
+  void endStream() override {
+    if (!stream_) return;
+    stream_->onComplete();
     stream_.reset();
   }
 

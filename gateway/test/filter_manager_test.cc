@@ -35,13 +35,22 @@ struct RecordingSink : FilterChainSink {
   void resetDownstream(const std::string& d) override { events.push_back("reset " + d); }
 };
 
-// A filter whose callbacks are lambdas; records its calls into a shared log.
-struct ScriptFilter : StreamFilter {
+// A filter whose callbacks are lambdas; records its calls into a shared log. Reusable: a
+// manager built from factories keeps it from stream to stream (beginStream/endStream logged).
+struct ScriptFilter : ReusableStreamFilter {
   std::string name;
   std::vector<std::string>* log;
   std::function<HeadersStatus(ScriptFilter&, HeaderMap&, bool)> on_request_headers;
   std::function<DataStatus(ScriptFilter&, std::string&, bool)> on_request_data;
   std::function<HeadersStatus(ScriptFilter&, HeaderMap&, bool)> on_response_headers;
+  std::function<TrailersStatus(ScriptFilter&, HeaderMap&)> on_request_trailers;
+
+  void beginStream() override { log->push_back(name + " begin"); }
+  void endStream() override { log->push_back(name + " end"); }
+  TrailersStatus decodeTrailers(HeaderMap& t) override {
+    log->push_back(name + " decodeTrailers");
+    return on_request_trailers ? on_request_trailers(*this, t) : TrailersStatus::Continue;
+  }
 
   HeadersStatus decodeHeaders(HeaderMap& h, bool eos) override {
     log->push_back(name + " decodeHeaders" + (eos ? " eos" : ""));
@@ -291,6 +300,216 @@ TEST(FilterManager, ContinueCalledInsideTheCallbackTakesEffectAfterItReturns) {
   c.fm->decodeHeaders(request("/c"), true);
   std::vector<std::string> want = {"f0 decodeHeaders eos", "route headers /c eos"};
   EXPECT_EQ(c.sink.events, want);
+}
+
+// ------------------------------------------------------------------ streams on a reused chain
+
+// Factories for `n` ScriptFilters named f0.. that log into `log`; `made` counts the filters made.
+std::vector<FilterFactory> scriptFactories(int n, std::vector<std::string>* log,
+                                           std::vector<ScriptFilter*>* made) {
+  std::vector<FilterFactory> factories;
+  for (int i = 0; i < n; ++i) {
+    factories.push_back([i, log, made]() -> std::unique_ptr<StreamFilter> {
+      auto f = std::make_unique<ScriptFilter>();
+      f->name = "f" + std::to_string(i);
+      f->log = log;
+      made->push_back(f.get());
+      return f;
+    });
+  }
+  return factories;
+}
+
+HeaderMap trailers() {
+  HeaderMap t;
+  t.add("x-checksum", "1");
+  return t;
+}
+
+// The second stream of the reuse tests: a POST with a body, a 200 with a body, log.
+void runPlainStream(FilterManager& fm) {
+  fm.beginStream();
+  fm.decodeHeaders(request("/two"), false);
+  fm.decodeData("xyz", true);
+  fm.encodeHeaders(response(200), false);
+  fm.encodeData("ok", true);
+  fm.finish();
+}
+
+TEST(FilterManager, ReusedChainRunsTheNextStreamAsAFreshChainWould) {
+  std::vector<std::string> log;
+  std::vector<ScriptFilter*> made;
+  auto factories = scriptFactories(2, &log, &made);
+  RecordingSink sink;
+  StreamInfo info;
+  FilterManager fm(factories, sink, info, 1 << 20);
+  EXPECT_TRUE(made.empty()) << "no filter before the first stream";
+
+  // Stream 1 leaves state everywhere: f1 stops the headers (body and trailers pile up in its
+  // slot), then answers with a local reply; f0 stops the reply's response headers and is reset
+  // while holding them.
+  fm.beginStream();
+  ASSERT_EQ(made.size(), 2u);
+  made[1]->on_request_headers = [](ScriptFilter&, HeaderMap&, bool) {
+    return HeadersStatus::StopAllIterationAndBuffer;
+  };
+  made[0]->on_response_headers = [](ScriptFilter&, HeaderMap&, bool) {
+    return HeadersStatus::StopAllIterationAndWatermark;
+  };
+  fm.decodeHeaders(request("/one"), false);
+  fm.decodeData("abc", false);
+  fm.decodeTrailers(trailers());
+  made[1]->cb().sendLocalReply(403, "denied", HeaderMap(), "f1 says no");
+  made[0]->cb().resetStream("gone");
+  EXPECT_TRUE(fm.localReplySent());
+  EXPECT_TRUE(fm.isReset());
+  fm.finish();
+  fm.endStream();
+  EXPECT_EQ(log.back(), "f1 end");
+  made[1]->on_request_headers = nullptr;
+  made[0]->on_response_headers = nullptr;
+
+  // Stream 2 on the same filters, against the same stream on a chain made for it.
+  log.clear();
+  sink.events.clear();
+  runPlainStream(fm);
+  EXPECT_EQ(made.size(), 2u) << "the filters were kept";
+  EXPECT_FALSE(fm.localReplySent());
+  EXPECT_FALSE(fm.isReset());
+  EXPECT_FALSE(fm.headRequest());
+  ASSERT_NE(fm.requestHeaders(), nullptr);
+  EXPECT_EQ(fm.requestHeaders()->get(":path"), "/two");
+  EXPECT_EQ(made[1]->cb().requestTrailers(), nullptr);
+  EXPECT_EQ(made[1]->cb().responseTrailers(), nullptr);
+  ASSERT_NE(made[0]->cb().responseHeaders(), nullptr);
+  EXPECT_EQ(made[0]->cb().responseHeaders()->get(":status"), "200");
+  std::vector<std::string> reused_log = log;
+  std::vector<std::string> reused_sink = sink.events;
+  EXPECT_EQ(info.response_code, 200);
+
+  std::vector<std::string> fresh_log;
+  std::vector<ScriptFilter*> fresh_made;
+  auto fresh_factories = scriptFactories(2, &fresh_log, &fresh_made);
+  RecordingSink fresh_sink;
+  StreamInfo fresh_info;
+  FilterManager fresh(fresh_factories, fresh_sink, fresh_info, 1 << 20);
+  runPlainStream(fresh);
+  EXPECT_EQ(reused_log, fresh_log);
+  EXPECT_EQ(reused_sink, fresh_sink.events);
+  std::vector<std::string> want_filters = {
+      "f0 begin",                "f1 begin",                "f0 decodeHeaders",
+      "f1 decodeHeaders",        "f0 decodeData 'xyz' eos", "f1 decodeData 'xyz' eos",
+      "f1 encodeHeaders 200",    "f0 encodeHeaders 200",    "f1 encodeData 'ok' eos",
+      "f0 encodeData 'ok' eos",  "f0 log",                  "f1 log",
+      "f0 destroy",              "f1 destroy"};
+  EXPECT_EQ(reused_log, want_filters);
+  std::vector<std::string> want_sink = {"route headers /two", "route data 'xyz' eos",
+                                        "respond 200", "respond data 'ok' eos"};
+  EXPECT_EQ(reused_sink, want_sink);
+}
+
+TEST(FilterManager, ReusedChainDropsWhatAStoppedFilterBufferedAndPendingTrailers) {
+  std::vector<std::string> log;
+  std::vector<ScriptFilter*> made;
+  auto factories = scriptFactories(1, &log, &made);
+  RecordingSink sink;
+  StreamInfo info;
+  FilterManager fm(factories, sink, info, 1 << 20);
+  fm.beginStream();
+  made[0]->on_request_data = [](ScriptFilter&, std::string&, bool) {
+    return DataStatus::StopIterationAndBuffer;
+  };
+  made[0]->on_request_trailers = [](ScriptFilter&, HeaderMap&) {
+    return TrailersStatus::StopIteration;
+  };
+  fm.decodeHeaders(request("/one"), false);
+  fm.decodeData("left", false);
+  fm.decodeData("over", false);
+  fm.decodeTrailers(trailers());
+  EXPECT_EQ(*made[0]->cb().requestBody(), "leftover");
+  fm.endStream();  // ends without a response: finish() runs here
+  std::vector<std::string> first = {"f0 begin",           "f0 decodeHeaders",
+                                    "f0 decodeData 'left'", "f0 decodeData 'leftover'",
+                                    "f0 decodeTrailers",  "f0 log",
+                                    "f0 destroy",         "f0 end"};
+  EXPECT_EQ(log, first);
+  EXPECT_EQ(sink.events, (std::vector<std::string>{"route headers /one"}));
+
+  made[0]->on_request_data = nullptr;
+  made[0]->on_request_trailers = nullptr;
+  log.clear();
+  sink.events.clear();
+  fm.beginStream();
+  EXPECT_EQ(made[0]->cb().requestBody(), nullptr) << "no request side before its headers";
+  fm.decodeHeaders(request("/two"), false);
+  EXPECT_EQ(*made[0]->cb().requestBody(), "");
+  fm.decodeData("new", false);
+  fm.decodeTrailers(trailers());
+  std::vector<std::string> want = {"route headers /two", "route data 'new'", "route trailers"};
+  EXPECT_EQ(sink.events, want);
+  EXPECT_EQ(made.size(), 1u);
+}
+
+// A filter the manager cannot keep: it must be made anew for every stream.
+struct OneShotFilter : StreamFilter {
+  std::vector<std::string>* log;
+  explicit OneShotFilter(std::vector<std::string>* l) : log(l) { log->push_back("made"); }
+  ~OneShotFilter() override { log->push_back("gone"); }
+  HeadersStatus decodeHeaders(HeaderMap& h, bool) override {
+    log->push_back("decodeHeaders " + std::string(h.get(":path").value_or("")));
+    return HeadersStatus::Continue;
+  }
+};
+
+TEST(FilterManager, ChainWithAFilterThatIsNotReusableGetsNewFiltersPerStream) {
+  std::vector<std::string> log;
+  std::vector<ScriptFilter*> made;
+  auto factories = scriptFactories(1, &log, &made);
+  factories.push_back([&log]() -> std::unique_ptr<StreamFilter> {
+    return std::make_unique<OneShotFilter>(&log);
+  });
+  factories.push_back([]() -> std::unique_ptr<StreamFilter> { return nullptr; });  // none
+  RecordingSink sink;
+  StreamInfo info;
+  {
+    FilterManager fm(factories, sink, info, 1 << 20);
+    for (const char* path : {"/one", "/two"}) {
+      fm.beginStream();
+      fm.decodeHeaders(request(path), true);
+      fm.finish();
+      fm.endStream();
+    }
+    EXPECT_EQ(made.size(), 2u);
+  }
+  std::vector<std::string> want = {
+      "made", "f0 begin", "decodeHeaders /one", "f0 log", "f0 destroy", "f0 end", "gone",
+      "made", "f0 begin", "decodeHeaders /two", "f0 log", "f0 destroy", "f0 end", "gone"};
+  std::vector<std::string> got;
+  for (const auto& line : log) {
+    if (line.starts_with("f0 decodeHeaders")) continue;
+    got.push_back(line);
+  }
+  EXPECT_EQ(got, want);
+}
+
+TEST(FilterManager, ManagerDestroyedMidStreamLogsAndDestroysOnce) {
+  std::vector<std::string> log;
+  std::vector<ScriptFilter*> made;
+  auto factories = scriptFactories(1, &log, &made);
+  RecordingSink sink;
+  StreamInfo info;
+  {
+    FilterManager fm(factories, sink, info, 1 << 20);
+    fm.beginStream();
+    fm.decodeHeaders(request("/x"), false);
+  }
+  std::vector<std::string> want = {"f0 begin", "f0 decodeHeaders", "f0 log", "f0 destroy"};
+  EXPECT_EQ(log, want);
+  log.clear();
+  {
+    FilterManager idle(factories, sink, info, 1 << 20);  // never ran a stream
+  }
+  EXPECT_TRUE(log.empty());
 }
 
 TEST(LocalReply, EmptyBodyDropsContentTypeAndLength) {

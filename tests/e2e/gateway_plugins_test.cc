@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "gateway_test_support.h"
@@ -139,6 +140,80 @@ TEST_F(GatewayPlugins, ShutdownCallsOnDoneOnTheRootContext) {
   EXPECT_EQ(get("").status, 200);
   EXPECT_EQ(gw_->terminate(SIGINT), 0);
   EXPECT_NE(gw_->err().find("on_done 1"), std::string::npos) << gw_->err();
+}
+
+// The guest's stream callbacks of the contexts first..last from the gateway's stderr, in order,
+// each context id made relative to `first` (two runs of the same requests then compare equal).
+std::vector<std::string> streamCallbacks(const std::string& err, long first, long last) {
+  std::vector<std::string> lines;
+  std::istringstream in(err);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t at = line.find(": on_");  // "... envoy wasm wasm log<prefix>: <message>"
+    if (at == std::string::npos) continue;
+    std::istringstream words(line.substr(at + 2));
+    std::string callback;
+    long ctx = 0;
+    if (!(words >> callback >> ctx) || ctx < first || ctx > last) continue;
+    std::string rest;
+    std::getline(words, rest);
+    lines.push_back(callback + " " + std::to_string(ctx - first) + rest);
+  }
+  return lines;
+}
+
+// A keep-alive connection's requests run one after another through the same filter chain: a
+// request after ones that left state in it (a local reply with the request body and trailers
+// still to come, a buffered body with trailers) gets what it gets on a new connection, and the
+// guest sees the same callbacks in the same order (a new context per request).
+TEST_F(GatewayPlugins, RequestsOnAKeepAliveConnectionEachSeeAFreshChain) {
+  start({});
+  const std::string requests[] = {
+      "POST /anything HTTP/1.1\r\nHost: h\r\nx-test: rh=local\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nx-trailer: 1\r\n\r\n",
+      "POST /anything HTTP/1.1\r\nHost: h\r\nx-test: rb=buffer\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nx-trailer: 1\r\n\r\n",
+      "GET /status/418 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"};
+  auto check = [](const std::vector<HttpResponse>& all) {
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all[0].status, 403);
+    EXPECT_EQ(all[0].body, "no\n");
+    EXPECT_EQ(all[0].header("x-test-reply"), "1");
+    EXPECT_EQ(all[1].status, 200);
+    EXPECT_EQ(nlohmann::json::parse(all[1].body, nullptr, false)["data"], "hello world");
+    EXPECT_FALSE(all[1].header("x-test-reply").has_value());
+    EXPECT_EQ(all[2].status, 418);
+    EXPECT_FALSE(all[2].header("x-test-reply").has_value());
+    EXPECT_EQ(all[2].body.size(), 135u);
+  };
+  // Contexts 2, 3, 4: one connection, the three requests in one write.
+  std::string raw = roundTrip(gw_->port(), requests[0] + requests[1] + requests[2]);
+  check(parseResponses(raw));
+  ASSERT_TRUE(gw_->waitForErr("on_delete 4")) << gw_->err();
+  // Contexts 5, 6, 7: each request on a new connection.
+  std::vector<HttpResponse> separate;
+  for (const auto& r : requests) {
+    auto parsed = parseResponse(roundTrip(gw_->port(), r, std::chrono::milliseconds(600)));
+    separate.push_back(parsed.value_or(HttpResponse{}));
+  }
+  check(separate);
+  ASSERT_TRUE(gw_->waitForErr("on_delete 7")) << gw_->err();
+  std::vector<std::string> reused = streamCallbacks(gw_->err(), 2, 4);
+  std::vector<std::string> fresh = streamCallbacks(gw_->err(), 5, 7);
+  EXPECT_EQ(reused, fresh);
+  // Every request had its own context from create to delete, one after another.
+  ASSERT_FALSE(reused.empty());
+  EXPECT_EQ(reused.front(), "on_context_create 0 1");
+  EXPECT_EQ(reused.back(), "on_delete 2");
+  std::vector<std::string> order;
+  for (const auto& line : reused) {
+    if (line.starts_with("on_context_create") || line.starts_with("on_delete")) {
+      order.push_back(line);
+    }
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"on_context_create 0 1", "on_delete 0",
+                                             "on_context_create 1 1", "on_delete 1",
+                                             "on_context_create 2 1", "on_delete 2"}));
 }
 
 }  // namespace
