@@ -1,6 +1,5 @@
 // HttpStreamImpl: callback order, return-code mapping, deferred local replies and stream
 // control, header visibility per phase and fail strategies, as Envoy's HTTP Wasm filter.
-#include <cctype>
 #include <charconv>
 
 #include "host_call_util.h"
@@ -125,13 +124,32 @@ bool isGrpc(const Headers& headers) {
 }  // namespace
 
 void fillLocalReply(StreamState::PendingReply& p, bool grpc_request, LocalReply& r) {
+  fillLocalReply(p, grpc_request, r, nullptr);
+}
+
+void fillLocalReply(StreamState::PendingReply& p, bool grpc_request, LocalReply& r,
+                    LocalReplyMemo* memo) {
   r.status = p.status;
   r.grpc_status = static_cast<int32_t>(p.grpc_status);
   r.details = std::move(p.details);
   for (char& c : r.details) {
-    if (std::isspace(static_cast<unsigned char>(c))) c = '_';
+    // std::isspace's set in the C locale (the host never changes the locale).
+    if (c == ' ' || (c >= '\t' && c <= '\r')) c = '_';
   }
   Headers& h = r.headers;
+  if (!grpc_request && memo != nullptr && memo->valid && memo->status == p.status &&
+      memo->body_size == p.body.size() && memo->plugin_headers == p.headers) {
+    // The same reply as last time: its headers as they were made then.
+    h.reserve(memo->reply_headers.size() + 2);
+    h.assign(memo->reply_headers.begin(), memo->reply_headers.end());
+    r.body = std::move(p.body);
+    return;
+  }
+  const bool remember = !grpc_request && memo != nullptr && p.headers.size() <= kMemoMaxHeaders;
+  if (remember) {
+    memo->valid = false;
+    memo->plugin_headers = p.headers;
+  }
   // :status, the plugin's headers, the content-length / content-type that may follow, and the
   // date and server a connection manager adds on the way out (as Envoy's does), so the reply's
   // vector is allocated once.
@@ -158,6 +176,12 @@ void fillLocalReply(StreamState::PendingReply& p, bool grpc_request, LocalReply&
     } else {
       if (has_length) removeHeader(h, "content-length");
       if (has_type) removeHeader(h, "content-type");
+    }
+    if (remember) {
+      memo->status = p.status;
+      memo->body_size = r.body.size();
+      memo->reply_headers = h;
+      memo->valid = true;
     }
     return;
   }
@@ -300,7 +324,8 @@ FilterAction HttpStreamImpl::finish(FilterAction action, Stage stage) {
 void HttpStreamImpl::replyThroughResponsePath() {
   // Built in place from the pending reply, which is gone before the response callbacks run
   // (they may send another).
-  fillLocalReply(*state_.pending_reply, state_.is_grpc, reply_.emplace());
+  fillLocalReply(*state_.pending_reply, state_.is_grpc, reply_.emplace(),
+                 &instance_->localReplyMemo());
   state_.pending_reply.reset();
   details_ = reply_->details;
   response_started_ = true;

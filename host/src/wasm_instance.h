@@ -63,6 +63,17 @@ struct StreamState {
   HttpStreamImpl* owner = nullptr;
 };
 
+// A local reply's headers for a status, body size and the plugin's header list (before
+// lower-casing), as fillLocalReply built them: a plugin answers most denials alike.
+inline constexpr size_t kMemoMaxHeaders = 16;
+struct LocalReplyMemo {
+  uint32_t status = 0;
+  size_t body_size = 0;
+  Headers plugin_headers;
+  Headers reply_headers;
+  bool valid = false;
+};
+
 struct Context {
   uint32_t id = 0;
   uint32_t root_id = 0;           // 0 for a root context
@@ -209,6 +220,8 @@ class WasmInstance {
     bool valid = false;
   };
   ReplyHeadersMemo& replyHeadersMemo() { return reply_headers_memo_; }
+  // The headers of the last local reply (not gRPC) fillLocalReply built.
+  LocalReplyMemo& localReplyMemo() { return local_reply_memo_; }
   uint32_t& lastStatusCode() { return status_code_; }
   std::string& lastStatusMessage() { return status_message_; }
   std::chrono::milliseconds tickPeriod() const { return tick_period_; }
@@ -307,6 +320,7 @@ class WasmInstance {
   uint32_t next_grpc_stream_token_ = 2;
   std::map<uint32_t, bool> grpc_calls_;
   ReplyHeadersMemo reply_headers_memo_;
+  LocalReplyMemo local_reply_memo_;
   uint32_t status_code_ = 0;
   std::string status_message_;
   std::chrono::milliseconds tick_period_{0};
