@@ -227,6 +227,101 @@ TEST_P(Lifecycle, TakenLocalReplyIsMovedOutAndTheLogReadsTheMapItWentOutAs) {
       << "a reply handed over and never named as sent: no response headers (NotFound)";
 }
 
+TEST_P(Lifecycle, RequestHeadersAreNotReadableInTheStreamsContextCreate) {
+  auto vm = mustStart("probe_context_create");
+  auto s = vm->newStream();
+  Headers& req = keep(request(""));
+  EXPECT_EQ(s->onRequestHeaders(req, true), FilterAction::Continue);
+  EXPECT_EQ(embedder_.take(),
+            (std::vector<std::string>{"on_context_create 2 1", "stream context create get=2",
+                                      "on_request_headers 2 3 1"}))
+      << "BadArgument: the request headers open only for proxy_on_request_headers";
+}
+
+TEST_P(Lifecycle, TrapInStreamContextCreateFailsTheStreamWithoutItsHeaderCallback) {
+  auto vm = mustStart("trap=on_stream_context_create");
+  auto s = vm->newStream();
+  Headers& req = keep(request(""));
+  ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::LocalReply);
+  EXPECT_TRUE(s->vmFailed());
+  EXPECT_EQ(s->localReply()->status, 503u);
+  EXPECT_EQ(s->responseCodeDetails(), "wasm_fail_stream");
+  s->onComplete();
+  auto logs = embedder_.take();
+  ASSERT_EQ(logs.size(), 2u);
+  EXPECT_EQ(logs[0], "on_context_create 2 1");
+  EXPECT_TRUE(logs[1].starts_with("Function: proxy_on_context_create failed: ")) << logs[1];
+  EXPECT_TRUE(vm->failed());
+
+  auto open = mustStart("trap=on_stream_context_create", FailStrategy::FailOpen);
+  auto o = open->newStream();
+  Headers& req2 = keep(request(""));
+  EXPECT_EQ(o->onRequestHeaders(req2, true), FilterAction::Continue);
+  EXPECT_TRUE(o->vmFailed());
+  EXPECT_EQ(o->localReply(), nullptr);
+}
+
+TEST_P(Lifecycle, LocalReplySentAgainFromItsResponseHeadersSkipsTheBodyCallback) {
+  auto vm = mustStart();
+  auto s = vm->newStream();
+  Headers& req = keep(request("rh=local;sh=local"));
+  ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::LocalReply);
+  ASSERT_NE(s->localReply(), nullptr);
+  EXPECT_EQ(s->localReply()->status, 403u);
+  EXPECT_EQ(s->localReply()->body, "no\n");
+  EXPECT_EQ(s->localReply()->headers, (Headers{{":status", "403"},
+                                               {"x-test-reply", "1"},
+                                               {"content-length", "3"},
+                                               {"content-type", "text/plain"}}));
+  EXPECT_FALSE(s->vmFailed());
+  s->onComplete();
+  auto logs = embedder_.take();
+  EXPECT_EQ(std::vector<std::string>(logs.begin() + 2, logs.end()),
+            (std::vector<std::string>{"on_response_headers 2 4 0 status=403 req=2",
+                                      "on_log 2 get=0 add=2", "on_done 2", "on_delete 2"}))
+      << "the second reply goes out as it is, without proxy_on_response_body";
+}
+
+TEST_P(Lifecycle, LocalReplySentFromItsOwnBodyCallbackIsIgnored) {
+  auto vm = mustStart();
+  auto again = vm->newStream();
+  Headers& req2 = keep(request("rh=local;sb=local"));
+  ASSERT_EQ(again->onRequestHeaders(req2, true), FilterAction::LocalReply);
+  EXPECT_EQ(again->localReply()->status, 403u);
+  EXPECT_EQ(again->localReply()->body, "no\n");
+  EXPECT_FALSE(again->vmFailed());
+}
+
+TEST_P(Lifecycle, TrapInALocalReplysResponseCallbacksFailsItClosed) {
+  for (const char* script : {"rh=local;sh=trap", "rh=local;sb=trap"}) {
+    auto vm = mustStart();
+    auto s = vm->newStream();
+    Headers& req = keep(request(script));
+    ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::LocalReply) << script;
+    EXPECT_TRUE(s->vmFailed()) << script;
+    EXPECT_EQ(s->localReply()->status, 503u) << script;
+    EXPECT_EQ(s->localReply()->headers, (Headers{{":status", "503"}})) << script;
+    EXPECT_EQ(s->responseCodeDetails(), "wasm_fail_stream") << script;
+    auto logs = embedder_.take();
+    const bool in_headers = std::string_view(script).ends_with("sh=trap");
+    EXPECT_TRUE(logs.back().starts_with(in_headers ? "Function: proxy_on_response_headers failed: "
+                                                   : "Function: proxy_on_response_body failed: "))
+        << logs.back();
+    EXPECT_EQ(logs[logs.size() - 2].starts_with("on_response_body"), !in_headers) << script;
+  }
+}
+
+TEST_P(Lifecycle, TrapInALocalReplysBodyCallbackFailingOpenKeepsTheReply) {
+  auto vm = mustStart("", FailStrategy::FailOpen);
+  auto s = vm->newStream();
+  Headers& req = keep(request("rh=local;sb=trap"));
+  ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::LocalReply);
+  EXPECT_TRUE(s->vmFailed());
+  EXPECT_EQ(s->localReply()->status, 403u);
+  EXPECT_EQ(s->localReply()->body, "no\n");
+  EXPECT_EQ(s->responseCodeDetails(), "denied_by_test");
+}
+
 TEST_P(Lifecycle, LocalReplyFromResponseHeadersGoesOutDirectly) {
   auto vm = mustStart();
   auto s = vm->newStream();

@@ -1,7 +1,9 @@
 /* A scripted Proxy-Wasm guest for host lifecycle tests. Every callback logs one line
  * ("<callback> <args>"); what it does is chosen by:
  *  - the plugin configuration (words separated by spaces): vm_start=false,
- *    configure=false, trap=<callback> (root callbacks), tick, queue, defer_done, callout_ok;
+ *    configure=false, trap=<callback> (root callbacks, and on_stream_context_create), tick,
+ *    queue, defer_done, callout_ok, probe_context_create (a stream's context create reads the
+ *    request headers);
  *  - the request header "x-test" (per stream): "<stage>=<action>;..." with stages
  *    rh rb rt sh sb st log (request/response headers/body/trailers, proxy_on_log) and
  *    actions continue pause buffer local trap close resume callout addheader rewrite grow
@@ -109,6 +111,14 @@ GUEST_EXPORT(proxy_on_context_create) void proxy_on_context_create(int32_t id, i
     trap_if("on_context_create");
   } else {
     scripts[id & 63][0] = 0;
+    if (has_word(config, "probe_context_create")) {
+      char* data = 0;
+      int32_t size = 0;
+      int32_t r = proxy_get_header_map_value(0, ":path", 5, &data, &size);
+      free(data);
+      logf_("stream context create get=%d", r, 0, 0, 0);
+    }
+    trap_if("on_stream_context_create");
   }
 }
 
