@@ -8,7 +8,8 @@
 #              WORKERS (gateway workers = nginx worker_processes, default 2), ENGINE (aot;
 #              interp works too), LOG_LEVEL (plugin log level, default warning as in Istio
 #              sidecars: header_auth logs one or two info lines per request, nginx logs nothing),
-#              RUNS (rounds, default 1; each round measures every server once per path, in turn),
+#              RUNS (rounds, default 1; each round measures every server once per path, in turn;
+#              the order turns by one server per round),
 #              BASELINE (a second build dir, e.g. one built from an older commit: its meshwasm
 #              runs too, in the same rounds, so before/after share the same conditions),
 #              BASELINE_PLUGIN (the baseline's header_auth.wasm; default the current one).
@@ -165,35 +166,44 @@ servers=(nginx meshwasm)
 [ -n "$baseline" ] && servers+=(baseline)
 declare -A port=([nginx]=$nginx_port [meshwasm]=$gateway_port [baseline]=$base_port)
 declare -A pid=([nginx]=$nginx_pid [meshwasm]=$gateway_pid [baseline]=${baseline_pid:-0})
-declare -A sum psum csum
+declare -A sum psum csum ratios
 ratio() { awk -v g="$1" -v n="$2" 'BEGIN {printf "%.2f", g / n}'; }
 add() { awk -v a="${1:-0}" -v r="$2" 'BEGIN {print a + r}'; }
 for round in $(seq 1 "$runs"); do
+  # The order of the servers turns by one each round, so none always runs first (on a machine
+  # whose load drifts during a run, a fixed order would favour one side).
+  shift_by=$(((round - 1) % ${#servers[@]}))
+  order=("${servers[@]:shift_by}" "${servers[@]:0:shift_by}")
   for path in deny allow; do
     header=""
     [ "$path" = allow ] && header="allow: true"
-    declare -A rps=() p99=() cpu=() sysshare=()
-    for server in "${servers[@]}"; do
-      load=$(cut -d' ' -f1 /proc/loadavg)
+    declare -A rps=() p99=() cpu=() sysshare=() loadat=()
+    for server in "${order[@]}"; do
+      loadat[$server]=$(cut -d' ' -f1 /proc/loadavg)
       read -r rps[$server] p99[$server] cpu[$server] sysshare[$server] < \
         <(run_wrk "${port[$server]}" "${pid[$server]}" "$header")
+    done
+    for server in "${servers[@]}"; do
       r=$(ratio "${rps[$server]}" "${rps[nginx]}")
       pr=$(ratio "${p99[$server]}" "${p99[nginx]}")
       cr=$(ratio "${cpu[$server]}" "${cpu[nginx]}")
       printf "$fmt" "$round" "$path" "$server" "${rps[$server]}" "${p99[$server]}" "$r" "$pr" \
-        "${cpu[$server]}" "$cr" "${sysshare[$server]}" "$load"
+        "${cpu[$server]}" "$cr" "${sysshare[$server]}" "${loadat[$server]}"
       sum[$path.$server]=$(add "${sum[$path.$server]:-}" "$r")
       psum[$path.$server]=$(add "${psum[$path.$server]:-}" "$pr")
       csum[$path.$server]=$(add "${csum[$path.$server]:-}" "$cr")
+      ratios[$path.$server]+="$r "
     done
   done
 done
 mean() { awk -v s="$1" -v n="$runs" 'BEGIN {printf "%.2f", s / n}'; }
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{v[NR] = $1} END {printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 for path in deny allow; do
   for server in "${servers[@]}"; do
     [ "$server" = nginx ] && continue
     echo "$path: $server/nginx, mean of $runs round(s): req/s $(mean "${sum[$path.$server]}")" \
       "(goal >= 1), p99 $(mean "${psum[$path.$server]}") (goal <= 1)," \
-      "CPU per request $(mean "${csum[$path.$server]}")"
+      "CPU per request $(mean "${csum[$path.$server]}"); req/s median $(median "${ratios[$path.$server]}")" \
+      "of rounds ${ratios[$path.$server]% }"
   done
 done
