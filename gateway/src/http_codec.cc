@@ -182,10 +182,18 @@ class Parser final : public http::basic_parser<IsRequest> {
   }
   void on_response_impl(int code, boost::beast::string_view, int version, error_code&) override {
     version_ = version;
-    char digits[16];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), code);
+    // Beast read three digits: the code is below 1000 (written without leading zeros).
+    char digits[3];
+    size_t n = 3;
+    if (code >= 100) {
+      digits[0] = static_cast<char>('0' + code / 100);
+      digits[1] = static_cast<char>('0' + code / 10 % 10);
+      digits[2] = static_cast<char>('0' + code % 10);
+    } else {
+      n = static_cast<size_t>(std::to_chars(digits, digits + sizeof(digits), code).ptr - digits);
+    }
     headers_.entries().reserve(kExpectedEntries);
-    addLowerCase(headers_, ":status", std::string_view(digits, static_cast<size_t>(end - digits)));
+    addLowerCase(headers_, ":status", std::string_view(digits, n));
   }
   void on_field_impl(http::field f, boost::beast::string_view name,
                      boost::beast::string_view value, error_code&) override {

@@ -14,7 +14,8 @@ namespace meshwasm::gateway {
 class MessageCallbacks {
  public:
   virtual ~MessageCallbacks() = default;
-  // Requests carry `:method`, `:path`, `:authority` (from Host), `:scheme`; responses `:status`.
+  // Requests carry `:method`, `:path`, `:authority` (from Host), `:scheme`; responses `:status`
+  // (always their first entry).
   // Hop-by-hop framing headers (transfer-encoding, connection, keep-alive, ...) are removed.
   virtual void onHeaders(HeaderMap headers, bool end_stream) = 0;
   virtual void onData(std::string_view data, bool end_stream) = 0;

@@ -167,8 +167,9 @@ class TcpUpstreamRequest final : public UpstreamRequest,
 
   // Response events, from the connection's decoder.
   void onHeaders(HeaderMap headers, bool end_stream) {
-    auto status = headers.get(":status");
-    if (status && status->size() == 3 && (*status)[0] == '1' && *status != "101") {
+    // The response decoder puts :status first.
+    std::string_view status = headers.empty() ? "" : headers.entries().front().second;
+    if (status.size() == 3 && status[0] == '1' && status != "101") {
       informational_ = true;  // 100 Continue and friends are not forwarded
       return;
     }

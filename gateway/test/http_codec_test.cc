@@ -72,6 +72,46 @@ TEST(RequestDecoder, ReusedHeaderMapCarriesNothingOfThePreviousRequest) {
   EXPECT_EQ(rec.events[2], "headers :authority=two :path=/p :method=PUT :scheme=http allow=true eos");
 }
 
+TEST(RequestDecoder, ReusedHeaderMapGetsExactlyTheNextRequestsFieldsInOrder) {
+  Recorder rec;
+  auto d = MessageDecoder::forRequests(rec, {});
+  ASSERT_EQ(feedAll(*d, "GET /1 HTTP/1.1\r\nHost: h\r\nAllow: true\r\nX-Long-Header-Name-1: "
+                        "a value longer than the short string\r\nAccept: */*\r\n\r\n"),
+            DecodeResult::Ok);
+  // What a stream may leave in the map: an upper-case name, added entries.
+  rec.last_headers.entries()[5].first = "X-LONG-HEADER-NAME-1";
+  rec.last_headers.add("x-request-id", "abc");
+  d->reset();
+  d->reuseHeaders(std::move(rec.last_headers));
+  ASSERT_EQ(feedAll(*d, "GET /2 HTTP/1.1\r\nAccept: text/plain\r\nHost: h\r\nX-B: 1\r\n"
+                        "ALLOW: false\r\nConnection: x-b\r\nContent-Type: a\r\n"
+                        "X-Long-Header-Name-1: v\r\nX-Another-Long-Header: w\r\n\r\n"),
+            DecodeResult::Ok);
+  ASSERT_EQ(rec.events.size(), 2u);
+  EXPECT_EQ(rec.events[1],
+            "headers :authority=h :path=/2 :method=GET :scheme=http accept=text/plain allow=false "
+            "content-type=a x-long-header-name-1=v x-another-long-header=w eos");
+
+  // Fewer fields than the map had entries: the rest go.
+  d->reset();
+  d->reuseHeaders(std::move(rec.last_headers));
+  ASSERT_EQ(feedAll(*d, "GET /3 HTTP/1.1\r\nHost: h\r\nX-Only: 1\r\n\r\n"), DecodeResult::Ok);
+  ASSERT_EQ(rec.events.size(), 3u);
+  EXPECT_EQ(rec.events[2], "headers :authority=h :path=/3 :method=GET :scheme=http x-only=1 eos");
+
+  // A request that fails half way through its fields reports nothing; the next one is whole.
+  d->reset();
+  d->reuseHeaders(std::move(rec.last_headers));
+  size_t used = 0;
+  EXPECT_EQ(feedAll(*d, "GET /4 HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nBad Name: 2\r\n\r\n", &used),
+            DecodeResult::BadMessage);
+  EXPECT_EQ(rec.events.size(), 3u);
+  d->reset();
+  ASSERT_EQ(feedAll(*d, "GET /5 HTTP/1.1\r\nHost: h\r\n\r\n"), DecodeResult::Ok);
+  ASSERT_EQ(rec.events.size(), 4u);
+  EXPECT_EQ(rec.events[3], "headers :authority=h :path=/5 :method=GET :scheme=http eos");
+}
+
 TEST(RequestDecoder, StreamsChunkedBodyAndTrailers) {
   Recorder rec;
   auto d = MessageDecoder::forRequests(rec, {});
@@ -339,6 +379,26 @@ TEST(ResponseDecoder, ChunkedTrailersOfKnownFieldsAreLowerCase) {
             DecodeResult::Ok);
   std::vector<std::string> want = {"headers :status=200", "data 'a'",
                                    "trailers content-md5=m x-t=v"};
+  EXPECT_EQ(rec.events, want);
+}
+
+TEST(ResponseDecoder, StatusIsTheFirstEntryWrittenWithoutLeadingZeros) {
+  Recorder rec;
+  auto d = MessageDecoder::forResponses(rec);
+  const char* lines[] = {"HTTP/1.1 999 X", "HTTP/1.1 100 Continue", "HTTP/1.1 099 X",
+                         "HTTP/1.1 007 X", "HTTP/1.0 000 X", "HTTP/1.1 410 Gone"};
+  for (const char* line : lines) {
+    d->reset();
+    ASSERT_EQ(feedAll(*d, std::string(line) + "\r\nX-A: 1\r\nContent-Length: 0\r\n\r\n"),
+              DecodeResult::Ok);
+  }
+  std::vector<std::string> want = {
+      "headers :status=999 x-a=1 content-length=0 eos",
+      "headers :status=100 x-a=1 content-length=0 eos",
+      "headers :status=99 x-a=1 content-length=0 eos",
+      "headers :status=7 x-a=1 content-length=0 eos",
+      "headers :status=0 x-a=1 content-length=0 eos",
+      "headers :status=410 x-a=1 content-length=0 eos"};
   EXPECT_EQ(rec.events, want);
 }
 
