@@ -53,14 +53,19 @@ class LowerCaseFieldNames {
     for (unsigned i = 1; i <= kLast; ++i) {
       boost::beast::string_view name = http::to_string(static_cast<http::field>(i));
       names_[i] = toLower(std::string_view(name.data(), name.size()));
+      auto f = static_cast<http::field>(i);
+      special_[i] = f == http::field::host || f == http::field::expect || isHopByHopField(f);
     }
   }
   // Empty for field::unknown.
   const std::string& operator[](http::field f) const { return names_[static_cast<unsigned>(f)]; }
+  // Host, Expect and the hop-by-hop fields: the decoder does more than store them.
+  bool special(http::field f) const { return special_[static_cast<unsigned>(f)]; }
 
  private:
   static constexpr unsigned kLast = static_cast<unsigned>(http::field::xref);
   std::string names_[kLast + 1];
+  bool special_[kLast + 1] = {};
 };
 
 const LowerCaseFieldNames kFieldNames;
@@ -201,6 +206,10 @@ class Parser final : public http::basic_parser<IsRequest> {
     std::string_view v(value.data(), value.size());
     if (in_trailers_) {
       addField(trailers_, f, n, v);
+      return;
+    }
+    if (!kFieldNames.special(f)) {  // most fields: stored as they are
+      addField(headers_, f, n, v);
       return;
     }
     if (f == http::field::expect) has_expect_ = true;
