@@ -257,12 +257,18 @@ bool HttpStreamImpl::ensureContext() {
 }
 
 bool HttpStreamImpl::call(ExportFunction fn, std::string_view name,
-                          std::initializer_list<uint64_t> args, uint64_t* result) {
+                          std::initializer_list<uint64_t> args, size_t count, uint64_t* result) {
   in_callback_ = true;
-  bool ok = instance_->callGuest(fn, name, ctx_, args, result);
+  bool ok = instance_->callGuest(fn, name, ctx_, std::span<const uint64_t>(args.begin(), count),
+                                 result);
   in_callback_ = false;
   if (!ok) vm_failed_ = true;
   return ok;
+}
+
+void HttpStreamImpl::openRequestHeaders(Headers& headers) {
+  state_.maps[0] = &headers;
+  state_.readable[0] = state_.writable[0] = true;
 }
 
 void HttpStreamImpl::closeRequestMaps() {
@@ -334,17 +340,39 @@ void HttpStreamImpl::replyThroughResponsePath() {
   if (ctx_ == nullptr) return;
   state_.maps[2] = &reply_->headers;
   state_.readable[2] = state_.writable[2] = true;
-  bool eos = reply_->body.empty();
-  uint64_t r = 0;
+  const bool eos = reply_->body.empty();
   const auto& e = instance_->exports();
-  bool ok = instance_->abi() == AbiVersion::V0_1_0
-                ? call(e.on_response_headers, "proxy_on_response_headers",
-                       {ctx_->id, reply_->headers.size()}, &r)
-                : call(e.on_response_headers, "proxy_on_response_headers",
-                       {ctx_->id, reply_->headers.size(), eos ? 1u : 0u}, &r);
+  // proxy_on_response_headers, then, for a reply with a body, the response headers closed and
+  // (unless the plugin sent another reply) proxy_on_response_body, as one guest call sequence.
+  uint64_t args[3] = {ctx_->id, reply_->headers.size(), eos ? 1u : 0u};
+  bool body_called = false;
+  auto open_body = [&](size_t) {
+    state_.maps[2] = nullptr;
+    state_.readable[2] = state_.writable[2] = false;
+    if (state_.pending_reply) return false;
+    body_called = true;
+    state_.bodies[1] = &reply_->body;
+    args[1] = reply_->body.size();
+    args[2] = 1;
+    return true;
+  };
+  const WasmInstance::GuestCall calls[2] = {
+      {e.on_response_headers, "proxy_on_response_headers"},
+      {e.on_response_body, "proxy_on_response_body"}};
+  const size_t counts[2] = {instance_->abi() == AbiVersion::V0_1_0 ? 2u : 3u, 3};
+  uint64_t results[2] = {0, 0};
+  in_callback_ = true;
+  const size_t done = instance_->callGuestSequence(std::span(calls, eos ? 1 : 2), ctx_, args,
+                                                   counts, results, open_body);
+  in_callback_ = false;
   state_.maps[2] = nullptr;
   state_.readable[2] = state_.writable[2] = false;
-  if (ok && state_.pending_reply) {
+  const bool ok = done == (body_called ? 2u : 1u);
+  if (!ok) vm_failed_ = true;
+  if (body_called) {
+    state_.bodies[1] = nullptr;
+    state_.pending_reply.reset();
+  } else if (ok && state_.pending_reply) {
     // A reply sent from the response headers of a local reply goes out directly.
     StreamState::PendingReply p = std::move(*state_.pending_reply);
     state_.pending_reply.reset();
@@ -353,12 +381,6 @@ void HttpStreamImpl::replyThroughResponsePath() {
     state_.response_headers = &reply_->headers;
     response_headers_sent_ = true;
     return;
-  }
-  if (ok && !reply_->body.empty()) {
-    state_.bodies[1] = &reply_->body;
-    ok = call(e.on_response_body, "proxy_on_response_body", {ctx_->id, reply_->body.size(), 1}, &r);
-    state_.bodies[1] = nullptr;
-    state_.pending_reply.reset();
   }
   state_.continue_request = state_.continue_response = false;
   response_headers_sent_ = true;
@@ -373,18 +395,37 @@ FilterAction HttpStreamImpl::onRequestHeaders(Headers& headers, bool end_stream)
   state_.request_headers = &headers;
   state_.is_grpc = isGrpc(headers);
   if (auto a = failedAction()) return *a;
-  if (!ensureContext()) return failNow();
-  state_.maps[0] = &headers;
-  state_.readable[0] = state_.writable[0] = true;
-  uint64_t r = 0;
   const auto& e = instance_->exports();
-  bool ok =
-      instance_->abi() == AbiVersion::V0_1_0
-          ? call(e.on_request_headers, "proxy_on_request_headers", {ctx_->id, headers.size()}, &r)
-          : call(e.on_request_headers, "proxy_on_request_headers",
-                 {ctx_->id, headers.size(), end_stream ? 1u : 0u}, &r);
+  const size_t header_args = instance_->abi() == AbiVersion::V0_1_0 ? 2 : 3;
+  uint64_t results[2] = {0, 0};
+  bool ok = false;
+  if (ctx_ == nullptr) {
+    // A new stream context: proxy_on_context_create, then (once it returned) the request
+    // headers opened and proxy_on_request_headers, as one guest call sequence.
+    ctx_ = instance_->createStreamContext(&state_);
+    context_id_ = ctx_->id;
+    uint64_t args[3] = {ctx_->id, ctx_->root_id, 0};
+    auto open_headers = [&](size_t) {
+      openRequestHeaders(headers);
+      args[1] = headers.size();
+      args[2] = end_stream ? 1u : 0u;
+      return true;
+    };
+    const WasmInstance::GuestCall calls[2] = {
+        {e.on_context_create, "proxy_on_context_create"},
+        {e.on_request_headers, "proxy_on_request_headers"}};
+    const size_t counts[2] = {2, header_args};
+    in_callback_ = true;
+    ok = instance_->callGuestSequence(calls, ctx_, args, counts, results, open_headers) == 2;
+    in_callback_ = false;
+    if (!ok) vm_failed_ = true;
+  } else {
+    openRequestHeaders(headers);
+    ok = call(e.on_request_headers, "proxy_on_request_headers",
+              {ctx_->id, headers.size(), end_stream ? 1u : 0u}, header_args, &results[1]);
+  }
   if (!ok) return failNow();
-  return finish(headersAction(r), Stage::RequestHeaders);
+  return finish(headersAction(results[1]), Stage::RequestHeaders);
 }
 
 FilterAction HttpStreamImpl::onRequestBody(std::string& body, bool end_stream, Headers* trailers) {

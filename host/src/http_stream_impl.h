@@ -60,7 +60,14 @@ class HttpStreamImpl : public HttpStream {
   FilterAction failNow();
   bool ensureContext();
   bool call(ExportFunction fn, std::string_view name, std::initializer_list<uint64_t> args,
-            uint64_t* result);
+            uint64_t* result) {
+    return call(fn, name, args, args.size(), result);
+  }
+  // With the first `count` of `args` only.
+  bool call(ExportFunction fn, std::string_view name, std::initializer_list<uint64_t> args,
+            size_t count, uint64_t* result);
+  // The request headers readable and writable in the callbacks that follow.
+  void openRequestHeaders(Headers& headers);
   FilterAction finish(FilterAction action, Stage stage);
   // Runs a local reply through the plugin's response callbacks (reply from the request
   // path) and stores it in reply_.

@@ -157,6 +157,16 @@ class WasmInstance {
   };
   size_t callGuests(std::span<const GuestCall> calls, Context* ctx,
                     std::span<const uint64_t> args, uint64_t* results);
+  // callGuests() for callbacks that take different arguments, with the caller's own step
+  // between them: call i takes the first arg_counts[i] slots of `args`. Before each later call
+  // i, `step(i)` runs first (it may rewrite `args` for call i, or end the sequence by returning
+  // false; it must not call into the guest), then callGuest's steps. No step runs after the
+  // last call or after a call that failed: the caller undoes what a step set up once the
+  // sequence returns. At most kMaxGuestCalls calls.
+  static constexpr size_t kMaxGuestCalls = 4;
+  template <typename Step>
+  size_t callGuestSequence(std::span<const GuestCall> calls, Context* ctx, uint64_t* args,
+                           const size_t* arg_counts, uint64_t* results, Step& step);
   // Allocates `size` bytes in the guest. nullopt + pendingTrap() set when the allocator
   // trapped; 0 when it returned 0 (the caller answers InvalidMemoryAccess).
   std::optional<uint32_t> allocate(uint32_t size);
@@ -332,6 +342,62 @@ class WasmInstance {
   uint32_t next_metric_id_[3] = {0, 1, 2};
   std::map<uint32_t, SharedState::Metric*> metric_ids_;
 };
+
+template <typename Step>
+size_t WasmInstance::callGuestSequence(std::span<const GuestCall> calls, Context* ctx,
+                                       uint64_t* args, const size_t* arg_counts,
+                                       uint64_t* results, Step& step) {
+  // One engine sequence when every callback is exported with a shape callExport calls
+  // directly; otherwise callGuest one by one.
+  bool direct = calls.size() <= kMaxGuestCalls;
+  ExportFunction fns[kMaxGuestCalls];
+  for (size_t i = 0; i < calls.size() && direct; ++i) {
+    fns[i] = calls[i].fn;
+    const CallShape shape = fns[i] == kNoExport ? CallShape{} : callShape(fns[i]);
+    direct = fns[i] != kNoExport && shape.params == arg_counts[i] && shape.results <= 1;
+  }
+  if (!direct) [[unlikely]] {
+    for (size_t i = 0; i < calls.size(); ++i) {
+      if (i != 0 && !step(i)) return i;
+      if (!callGuest(calls[i].fn, calls[i].name, ctx,
+                     std::span<const uint64_t>(args, arg_counts[i]), results + i)) {
+        return i;
+      }
+    }
+    return calls.size();
+  }
+  if (failed()) return 0;
+  Context* saved = effective_;
+  Context* saved_callback = callback_;
+  effective_ = ctx;
+  callback_ = ctx;
+  ++depth_;
+  // Before each later call: the caller's step, then what callGuest does after one call and
+  // before the next.
+  struct Between {
+    WasmInstance* self;
+    Context* ctx;
+    Step* step;
+    static bool next(void* p, size_t i) {
+      auto* b = static_cast<Between*>(p);
+      if (!(*b->step)(i) || b->self->failed()) return false;
+      b->self->effective_ = b->ctx;
+      b->self->callback_ = b->ctx;
+      return true;
+    }
+  } between{this, ctx, &step};
+  bool call_failed = false;
+  const size_t done = vm_->callSequenceUnchecked(fns, calls.size(), args, results,
+                                                 &Between::next, &between, &call_error_,
+                                                 &call_failed);
+  --depth_;
+  effective_ = saved;
+  callback_ = saved_callback;
+  if (call_failed) [[unlikely]] {
+    markFailed(calls[done].name, call_error_);
+  }
+  return done;
+}
 
 // The host functions a module of `version` may import (env.proxy_*, env extras, WASI under
 // both module names). host_data of the Vm must be the WasmInstance.

@@ -354,6 +354,34 @@ TEST_P(EngineTest, CallSequencesAnswerAsCallsOneByOne) {
   EXPECT_EQ(error, "Wasm VM failed after an earlier trap");
 }
 
+TEST_P(EngineTest, CallSequenceStepsMayChangeTheNextCallsArguments) {
+  auto vm = load("test_basic.wasm");
+  ASSERT_TRUE(vm);
+  const ExportFunction add = vm->findFunction("add_i32");
+  const ExportFunction seq[3] = {add, add, add};
+  uint64_t args[2] = {1, 2};
+  uint64_t results[3] = {0, 0, 0};
+  // Each call adds 2 to the result of the one before.
+  struct Chain {
+    uint64_t* args;
+    uint64_t* results;
+    static bool next(void* p, size_t i) {
+      auto* c = static_cast<Chain*>(p);
+      c->args[0] = c->results[i - 1];
+      return true;
+    }
+  } chain{args, results};
+  std::string error;
+  bool call_failed = true;
+  EXPECT_EQ(vm->callSequenceUnchecked(seq, 3, args, results, &Chain::next, &chain, &error,
+                                      &call_failed),
+            3u);
+  EXPECT_FALSE(call_failed);
+  EXPECT_EQ(results[0], 3u);
+  EXPECT_EQ(results[1], 5u);
+  EXPECT_EQ(results[2], 7u);
+}
+
 TEST_P(EngineTest, TrapInACallSequenceStopsItThere) {
   auto vm = load("test_trap.wasm");
   ASSERT_TRUE(vm);

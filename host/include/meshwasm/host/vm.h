@@ -139,7 +139,8 @@ class Vm {
   // callUnchecked() for `count` functions in a row that take the same arguments (`args`, as
   // callUnchecked's for each of them), the result of functions[i], if any, in results[i].
   // Before every call but the first, `between(data, i)` runs and may end the sequence
-  // (false). Returns how many calls returned normally; when a call fails (a trap, a refusal),
+  // (false). Each call reads `args` when it starts, so `between` may change the slots the
+  // next call takes (through the caller's own, writable array). Returns how many calls returned normally; when a call fails (a trap, a refusal),
   // the sequence ends there, `call_failed` is set and `error` holds that call's text, as
   // callUnchecked's.
   // Same outcome as those calls one by one; engines override it to share one call's set-up.
