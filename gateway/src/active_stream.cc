@@ -103,6 +103,12 @@ bool setDateAndServer(HeaderMap& headers, std::string_view date, std::string_vie
   return has_length;
 }
 
+// What a new StreamInfo has, without rewriting an equal string (the usual case: no filter
+// changed it).
+void assignIfChanged(std::string& field, std::string_view value) {
+  if (field != value) field.assign(value);
+}
+
 const std::string& httpDate() {
   thread_local std::time_t cached_second = 0;
   thread_local std::string cached;
@@ -172,13 +178,13 @@ void ActiveStream::end() {
   // StreamInfo as a new stream has it (begin() sets the times and addresses); the strings keep
   // their storage.
   info_.request_id.clear();
-  info_.protocol = "HTTP/1.1";
+  assignIfChanged(info_.protocol, "HTTP/1.1");
   info_.bytes_received = 0;
   info_.bytes_sent = 0;
   info_.response_code = 0;
   info_.response_code_details.clear();
   info_.response_flags = kNoFlags;
-  info_.route_name = "default";
+  assignIfChanged(info_.route_name, "default");
   info_.upstream_cluster.clear();
   info_.upstream_host.clear();
   info_.upstream_service_time.reset();
@@ -190,21 +196,52 @@ void ActiveStream::end() {
 }
 
 void ActiveStream::decodeHeaders(HeaderMap headers, bool end_stream) {
-  // Connection-manager edits made before the filter chain (reference 7.2).
-  if (auto id = headers.get("x-request-id"); id && !id->empty()) {
-    info_.request_id = std::string(*id);
+  // Connection-manager edits made before the filter chain (reference 7.2): x-request-id kept or
+  // generated, x-forwarded-proto set. One pass finds both (the first of each) and :method.
+  const std::string* id = nullptr;
+  HeaderMap::Entry* proto = nullptr;
+  bool proto_repeated = false;
+  bool head_request = false;
+  bool method_seen = false;
+  for (auto& entry : headers.entries()) {
+    const std::string& k = entry.first;
+    switch (k.size()) {
+      case 7:
+        if (!method_seen && isName(k, ":method")) {
+          method_seen = true;
+          head_request = entry.second == "HEAD";
+        }
+        break;
+      case 12:
+        if (!id && isName(k, "x-request-id")) id = &entry.second;
+        break;
+      case 17:
+        if (isName(k, "x-forwarded-proto")) {
+          proto_repeated |= proto != nullptr;
+          proto = &entry;
+        }
+        break;
+    }
+  }
+  const bool id_given = id && !id->empty();
+  if (id_given) {
+    info_.request_id.assign(*id);
   } else {
     char generated[kRequestIdSize];
     writeRequestId(generated);
     info_.request_id.assign(generated, kRequestIdSize);
-    if (id) {
-      headers.set("x-request-id", info_.request_id);  // present but empty
-    } else {
-      headers.entries().emplace_back("x-request-id", info_.request_id);
-    }
   }
-  setHeader(headers, "x-forwarded-proto", "http");
-  fm_->decodeHeaders(std::move(headers), end_stream);
+  if ((id && !id_given) || proto_repeated) {
+    // Rare (x-request-id present but empty, x-forwarded-proto repeated): HeaderMap::set's rules,
+    // in the same order as the usual case.
+    if (!id_given) headers.set("x-request-id", info_.request_id);
+    setHeader(headers, "x-forwarded-proto", "http");
+  } else {
+    if (proto) proto->second.assign("http");  // in place first: appending may move the entries
+    if (!id) headers.entries().emplace_back("x-request-id", info_.request_id);
+    if (!proto) headers.entries().emplace_back("x-forwarded-proto", "http");
+  }
+  fm_->decodeHeaders(std::move(headers), end_stream, head_request);
 }
 
 void ActiveStream::decodeData(std::string_view data, bool end_stream) {

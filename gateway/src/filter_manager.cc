@@ -229,8 +229,13 @@ void FilterManager::start(Direction& dir, size_t count, bool descending) {
 // ------------------------------------------------------------------ entry points
 
 void FilterManager::decodeHeaders(HeaderMap headers, bool end_stream) {
+  bool head_request = headers.get(":method") == "HEAD";
+  decodeHeaders(std::move(headers), end_stream, head_request);
+}
+
+void FilterManager::decodeHeaders(HeaderMap headers, bool end_stream, bool head_request) {
   if (reset_ || decode_.active) return;
-  head_request_ = headers.get(":method") == "HEAD";
+  head_request_ = head_request;
   request_headers_ = std::move(headers);
   start(decode_, filters_.size(), false);
   Slot& s = decode_.slots[0];
@@ -545,7 +550,18 @@ void FilterManager::resume(Direction& dir, size_t filter_index) {
 void FilterManager::doPreparedReply(size_t filter_index, bool from_encode, std::string& body,
                                     HeaderMap& headers, std::string& details) {
   if (reset_ || finished_) return;
-  std::optional<int> status = statusCode(headers);
+  // Replies made by the host start with a three-digit ":status": read it there.
+  std::optional<int> status;
+  const auto& entries = headers.entries();
+  if (!entries.empty() && entries.front().first == ":status" &&
+      entries.front().second.size() == 3) {
+    const char* d = entries.front().second.data();
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (digit(d[0]) && digit(d[1]) && digit(d[2])) {
+      status = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
+    }
+  }
+  if (!status) status = statusCode(headers);
   reply_status_ = status;
   doLocalReply(filter_index, from_encode, status.value_or(500), body, headers, details, true);
 }

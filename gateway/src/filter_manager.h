@@ -65,6 +65,8 @@ class FilterManager {
 
   // Request side, from the downstream codec.
   void decodeHeaders(HeaderMap headers, bool end_stream);
+  // The same, with whether the request's (first) :method is HEAD already known.
+  void decodeHeaders(HeaderMap headers, bool end_stream, bool head_request);
   void decodeData(std::string_view data, bool end_stream);
   void decodeTrailers(HeaderMap trailers);
   // Response side, from the router.

@@ -153,6 +153,31 @@ TEST_F(GatewayRobustness, KeepAliveAndPipelinedRequestsAnswerInOrder) {
   EXPECT_EQ(all[2].body.size(), 135u);
 }
 
+TEST_F(GatewayRobustness, RequestIdAndForwardedProtoAreSetBeforeTheUpstream) {
+  start();
+  auto upstreamHeaders = [&](const std::string& extra) {
+    auto r = parseResponse(roundTrip(
+        gw_->port(), "GET /headers HTTP/1.1\r\nHost: h\r\nConnection: close\r\n" + extra + "\r\n"));
+    if (!r) return nlohmann::json();
+    return nlohmann::json::parse(r->body, nullptr, false)["headers"];
+  };
+  auto isGeneratedId = [](const nlohmann::json& v) {
+    return v.is_string() && v.get<std::string>().size() == 36 && v.get<std::string>()[14] == '4';
+  };
+  auto none = upstreamHeaders("");
+  EXPECT_TRUE(isGeneratedId(none["X-Request-Id"])) << none;
+  EXPECT_EQ(none["X-Forwarded-Proto"], "http");
+  auto given = upstreamHeaders("X-Request-Id: abc\r\nX-Forwarded-Proto: https\r\n");
+  EXPECT_EQ(given["X-Request-Id"], "abc");
+  EXPECT_EQ(given["X-Forwarded-Proto"], "http");
+  auto two_ids = upstreamHeaders("x-request-id: first\r\nx-request-id: second\r\n");
+  EXPECT_EQ(two_ids["X-Request-Id"], "first,second");
+  auto repeated = upstreamHeaders("x-request-id: \r\nx-request-id: old\r\n"
+                                  "x-forwarded-proto: a\r\nx-forwarded-proto: b\r\n");
+  EXPECT_TRUE(isGeneratedId(repeated["X-Request-Id"])) << repeated;
+  EXPECT_EQ(repeated["X-Forwarded-Proto"], "http");
+}
+
 TEST_F(GatewayRobustness, ChunkedRequestBodyReachesTheUpstream) {
   start();
   auto r = parseResponse(roundTrip(gw_->port(),
