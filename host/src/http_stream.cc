@@ -259,8 +259,8 @@ bool HttpStreamImpl::ensureContext() {
 bool HttpStreamImpl::call(ExportFunction fn, std::string_view name,
                           std::initializer_list<uint64_t> args, size_t count, uint64_t* result) {
   in_callback_ = true;
-  bool ok = instance_->callGuest(fn, name, ctx_, std::span<const uint64_t>(args.begin(), count),
-                                 result);
+  bool ok =
+      instance_->callGuest(fn, name, ctx_, std::span<const uint64_t>(args.begin(), count), result);
   in_callback_ = false;
   if (!ok) vm_failed_ = true;
   return ok;
@@ -356,9 +356,8 @@ void HttpStreamImpl::replyThroughResponsePath() {
     args[2] = 1;
     return true;
   };
-  const WasmInstance::GuestCall calls[2] = {
-      {e.on_response_headers, "proxy_on_response_headers"},
-      {e.on_response_body, "proxy_on_response_body"}};
+  const WasmInstance::GuestCall calls[2] = {{e.on_response_headers, "proxy_on_response_headers"},
+                                            {e.on_response_body, "proxy_on_response_body"}};
   const size_t counts[2] = {instance_->abi() == AbiVersion::V0_1_0 ? 2u : 3u, 3};
   uint64_t results[2] = {0, 0};
   in_callback_ = true;
@@ -411,9 +410,8 @@ FilterAction HttpStreamImpl::onRequestHeaders(Headers& headers, bool end_stream)
       args[2] = end_stream ? 1u : 0u;
       return true;
     };
-    const WasmInstance::GuestCall calls[2] = {
-        {e.on_context_create, "proxy_on_context_create"},
-        {e.on_request_headers, "proxy_on_request_headers"}};
+    const WasmInstance::GuestCall calls[2] = {{e.on_context_create, "proxy_on_context_create"},
+                                              {e.on_request_headers, "proxy_on_request_headers"}};
     const size_t counts[2] = {2, header_args};
     in_callback_ = true;
     ok = instance_->callGuestSequence(calls, ctx_, args, counts, results, open_headers) == 2;
@@ -539,9 +537,8 @@ void HttpStreamImpl::onComplete() {
   uint32_t id = ctx_->id;
   // proxy_on_log, then proxy_on_done, then proxy_on_delete, each only after the one before
   // returned.
-  const WasmInstance::GuestCall calls[3] = {{e.on_log, "proxy_on_log"},
-                                            {e.on_done, "proxy_on_done"},
-                                            {e.on_delete, "proxy_on_delete"}};
+  const WasmInstance::GuestCall calls[3] = {
+      {e.on_log, "proxy_on_log"}, {e.on_done, "proxy_on_done"}, {e.on_delete, "proxy_on_delete"}};
   const uint64_t args[1] = {id};
   uint64_t results[3] = {0, 0, 0};
   in_callback_ = true;

@@ -155,8 +155,8 @@ class WasmInstance {
     ExportFunction fn;
     std::string_view name;
   };
-  size_t callGuests(std::span<const GuestCall> calls, Context* ctx,
-                    std::span<const uint64_t> args, uint64_t* results);
+  size_t callGuests(std::span<const GuestCall> calls, Context* ctx, std::span<const uint64_t> args,
+                    uint64_t* results);
   // callGuests() for callbacks that take different arguments, with the caller's own step
   // between them: call i takes the first arg_counts[i] slots of `args`. Before each later call
   // i, `step(i)` runs first (it may rewrite `args` for call i, or end the sequence by returning
@@ -306,7 +306,9 @@ class WasmInstance {
   uint32_t newContextId() {
     const uint32_t id = next_context_id_++;
     // Until the counter wraps, every id is above the last live context's: no search.
-    if (id != 0 && (contexts_.empty() || contexts_.back()->id < id)) [[likely]] return id;
+    if (id != 0 && (contexts_.empty() || contexts_.back()->id < id)) [[likely]] {
+      return id;
+    }
     return newContextIdAfterWrap(id);
   }
   [[gnu::noinline]] uint32_t newContextIdAfterWrap(uint32_t id);
@@ -345,8 +347,8 @@ class WasmInstance {
 
 template <typename Step>
 size_t WasmInstance::callGuestSequence(std::span<const GuestCall> calls, Context* ctx,
-                                       uint64_t* args, const size_t* arg_counts,
-                                       uint64_t* results, Step& step) {
+                                       uint64_t* args, const size_t* arg_counts, uint64_t* results,
+                                       Step& step) {
   // One engine sequence when every callback is exported with a shape callExport calls
   // directly; otherwise callGuest one by one.
   bool direct = calls.size() <= kMaxGuestCalls;
@@ -387,9 +389,8 @@ size_t WasmInstance::callGuestSequence(std::span<const GuestCall> calls, Context
     }
   } between{this, ctx, &step};
   bool call_failed = false;
-  const size_t done = vm_->callSequenceUnchecked(fns, calls.size(), args, results,
-                                                 &Between::next, &between, &call_error_,
-                                                 &call_failed);
+  const size_t done = vm_->callSequenceUnchecked(fns, calls.size(), args, results, &Between::next,
+                                                 &between, &call_error_, &call_failed);
   --depth_;
   effective_ = saved;
   callback_ = saved_callback;

@@ -28,9 +28,9 @@ TEST(LocalReplyMemo, TheSameReplyAgainGetsTheSameHeadersBodyAndDetails) {
   for (int i = 0; i < 3; ++i) {
     LocalReply r = build(pending(403, {{"Content-Type", "text/plain"}}, "Forbidden\n"), memo);
     EXPECT_EQ(r.status, 403u) << i;
-    EXPECT_EQ(r.headers, (Headers{{":status", "403"},
-                                  {"content-type", "text/plain"},
-                                  {"content-length", "10"}}))
+    EXPECT_EQ(
+        r.headers,
+        (Headers{{":status", "403"}, {"content-type", "text/plain"}, {"content-length", "10"}}))
         << i;
     EXPECT_EQ(r.body, "Forbidden\n") << i;
     EXPECT_EQ(r.details, "denied_by_policy") << i;
@@ -78,9 +78,7 @@ TEST(LocalReplyMemo, GrpcRepliesNeitherUseNorChangeIt) {
                                 {"grpc-status", "7"},
                                 {"grpc-message", "no"}}));
   EXPECT_EQ(build(pending(403, {}, "no"), memo).headers,
-            (Headers{{":status", "403"},
-                     {"content-length", "2"},
-                     {"content-type", "text/plain"}}));
+            (Headers{{":status", "403"}, {"content-length", "2"}, {"content-type", "text/plain"}}));
 }
 
 TEST(LocalReplyMemo, WhitespaceInDetailsBecomesUnderscores) {
