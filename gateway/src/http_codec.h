@@ -78,7 +78,7 @@ void appendResponseHead(std::string& out, const HeaderMap& headers, int status, 
 struct RequestHeadInfo {
   std::string_view method = "GET";
   std::string_view path = "/";
-  std::string_view authority;
+  std::string_view authority = "";
   bool has_content_length = false;
   size_t bound = 0;
 };

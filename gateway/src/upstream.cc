@@ -168,7 +168,8 @@ class TcpUpstreamRequest final : public UpstreamRequest,
   // Response events, from the connection's decoder.
   void onHeaders(HeaderMap headers, bool end_stream) {
     // The response decoder puts :status first.
-    std::string_view status = headers.empty() ? "" : headers.entries().front().second;
+    std::string_view status;
+    if (!headers.empty()) status = headers.entries().front().second;
     if (status.size() == 3 && status[0] == '1' && status != "101") {
       informational_ = true;  // 100 Continue and friends are not forwarded
       return;
