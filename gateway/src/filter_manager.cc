@@ -33,12 +33,10 @@ void FilterManager::Callbacks::reply(Deferred::Kind kind, int status, std::strin
                                      HeaderMap& headers, std::string& details) {
   if (m_.callback_depth_ > 0 && m_.current_filter_ == index_) m_.current_sent_local_reply_ = true;
   bool from_encode = m_.encode_.active;
-  if (Deferred* d = m_.queue(kind, index_)) {
-    d->from_encode = from_encode;
-    d->status = status;
-    d->body = std::move(body);
-    d->headers = std::move(headers);
-    d->details = std::move(details);
+  if (m_.callback_depth_ > 0) {
+    // Queued with its payload (constructed in place, not assigned into a default entry).
+    m_.deferred_.emplace_back(kind, index_, from_encode, status, std::move(body),
+                              std::move(headers), std::move(details));
   } else if (kind == Deferred::Kind::PreparedReply) {
     m_.doPreparedReply(index_, from_encode, body, headers, details);
   } else {
@@ -59,8 +57,8 @@ void FilterManager::Callbacks::sendLocalReply(int status, std::string body, Head
   reply(Deferred::Kind::LocalReply, status, body, headers, details);
 }
 
-void FilterManager::Callbacks::sendPreparedReply(HeaderMap headers, std::string body,
-                                                 std::string details) {
+void FilterManager::Callbacks::sendPreparedReply(HeaderMap&& headers, std::string&& body,
+                                                 std::string&& details) {
   reply(Deferred::Kind::PreparedReply, 0, body, headers, details);
 }
 

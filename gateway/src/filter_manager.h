@@ -139,7 +139,8 @@ class FilterManager {
     void continueEncoding() override;
     void sendLocalReply(int status, std::string body, HeaderMap headers,
                         std::string details) override;
-    void sendPreparedReply(HeaderMap headers, std::string body, std::string details) override;
+    void sendPreparedReply(HeaderMap&& headers, std::string&& body,
+                           std::string&& details) override;
     void resetStream(std::string details) override;
     StreamInfo& streamInfo() override;
     HeaderMap* requestHeaders() override;

@@ -79,7 +79,9 @@ class FilterCallbacks {
   // A complete reply (headers with ":status", the final body) that already ran through this
   // filter's own response side: it goes on through the response side of the filters before
   // this one, or straight downstream when it is too late for them.
-  virtual void sendPreparedReply(HeaderMap headers, std::string body, std::string details) = 0;
+  // The arguments are moved from.
+  virtual void sendPreparedReply(HeaderMap&& headers, std::string&& body,
+                                 std::string&& details) = 0;
   virtual void resetStream(std::string details) = 0;
   virtual StreamInfo& streamInfo() = 0;
   // The stream's maps while they exist (nullptr otherwise).
