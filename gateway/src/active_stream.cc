@@ -67,8 +67,13 @@ void setHeader(HeaderMap& headers, std::string_view name, std::string_view value
   }
 }
 
-bool isName(const std::string& k, std::string_view name) {
-  return k == name || equalsIgnoreCase(k, name);
+// `k` is the literal `name`, compared as HeaderMap::get compares names (the exact bytes first,
+// then ignoring ASCII case). Every caller checked that the sizes are equal, so the exact
+// comparison is a fixed-size memcmp the compiler inlines.
+template <size_t N>
+bool isName(const std::string& k, const char (&name)[N]) {
+  return std::memcmp(k.data(), name, N - 1) == 0 ||
+         equalsIgnoreCase(k, std::string_view(name, N - 1));
 }
 
 // What the connection manager does to every response head, in one pass over the map: setHeader
