@@ -142,55 +142,11 @@ bool WasmInstance::callGuest(ExportFunction fn, std::string_view name, Context* 
 
 size_t WasmInstance::callGuests(std::span<const GuestCall> calls, Context* ctx,
                                 std::span<const uint64_t> args, uint64_t* results) {
-  constexpr size_t kMaxCalls = 4;
-  // One engine sequence when every callback is exported with a shape callExport calls
-  // directly; otherwise callGuest one by one.
-  bool direct = calls.size() <= kMaxCalls;
-  ExportFunction fns[kMaxCalls];
-  for (size_t i = 0; i < calls.size() && direct; ++i) {
-    fns[i] = calls[i].fn;
-    if (fns[i] == kNoExport) {
-      direct = false;
-    } else {
-      const CallShape shape = callShape(fns[i]);
-      direct = shape.params == args.size() && shape.results <= 1;
-    }
-  }
-  if (!direct) [[unlikely]] {
-    for (size_t i = 0; i < calls.size(); ++i) {
-      if (!callGuest(calls[i].fn, calls[i].name, ctx, args, results + i)) return i;
-    }
-    return calls.size();
-  }
-  if (failed()) return 0;
-  Context* saved = effective_;
-  Context* saved_callback = callback_;
-  effective_ = ctx;
-  callback_ = ctx;
-  ++depth_;
-  // Before each later call: what callGuest does after one call and before the next.
-  struct Between {
-    WasmInstance* self;
-    Context* ctx;
-    static bool next(void* p, size_t) {
-      auto* b = static_cast<Between*>(p);
-      if (b->self->failed()) return false;
-      b->self->effective_ = b->ctx;
-      b->self->callback_ = b->ctx;
-      return true;
-    }
-  } between{this, ctx};
-  bool call_failed = false;
-  const size_t done = vm_->callSequenceUnchecked(fns, calls.size(), args.data(), results,
-                                                 &Between::next, &between, &call_error_,
-                                                 &call_failed);
-  --depth_;
-  effective_ = saved;
-  callback_ = saved_callback;
-  if (call_failed) [[unlikely]] {
-    markFailed(calls[done].name, call_error_);
-  }
-  return done;
+  // callGuestSequence with the same arguments for every call and no step of the caller's.
+  size_t counts[kMaxGuestCalls];
+  std::fill(std::begin(counts), std::end(counts), args.size());
+  auto no_step = [](size_t) { return true; };
+  return callGuestSequence(calls, ctx, args.data(), counts, results, no_step);
 }
 
 bool WasmInstance::callExportChecked(ExportFunction fn, std::span<const uint64_t> args,

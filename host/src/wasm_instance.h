@@ -155,6 +155,7 @@ class WasmInstance {
     ExportFunction fn;
     std::string_view name;
   };
+  // At most kMaxGuestCalls calls.
   size_t callGuests(std::span<const GuestCall> calls, Context* ctx, std::span<const uint64_t> args,
                     uint64_t* results);
   // callGuests() for callbacks that take different arguments, with the caller's own step
@@ -165,7 +166,7 @@ class WasmInstance {
   // sequence returns. At most kMaxGuestCalls calls.
   static constexpr size_t kMaxGuestCalls = 4;
   template <typename Step>
-  size_t callGuestSequence(std::span<const GuestCall> calls, Context* ctx, uint64_t* args,
+  size_t callGuestSequence(std::span<const GuestCall> calls, Context* ctx, const uint64_t* args,
                            const size_t* arg_counts, uint64_t* results, Step& step);
   // Allocates `size` bytes in the guest. nullopt + pendingTrap() set when the allocator
   // trapped; 0 when it returned 0 (the caller answers InvalidMemoryAccess).
@@ -347,8 +348,8 @@ class WasmInstance {
 
 template <typename Step>
 size_t WasmInstance::callGuestSequence(std::span<const GuestCall> calls, Context* ctx,
-                                       uint64_t* args, const size_t* arg_counts, uint64_t* results,
-                                       Step& step) {
+                                       const uint64_t* args, const size_t* arg_counts,
+                                       uint64_t* results, Step& step) {
   // One engine sequence when every callback is exported with a shape callExport calls
   // directly; otherwise callGuest one by one.
   bool direct = calls.size() <= kMaxGuestCalls;
