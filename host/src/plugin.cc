@@ -4,6 +4,7 @@
 #include <array>
 #include <mutex>
 
+#include "backoff.h"
 #include "http_stream_impl.h"
 #include "plugin_details.h"
 #include "wasm_instance.h"
@@ -69,7 +70,14 @@ PluginVm::PluginVm(std::shared_ptr<const Plugin> plugin, std::shared_ptr<SharedS
     : plugin_(std::move(plugin)),
       shared_(std::move(shared)),
       embedder_(embedder),
-      poster_(std::make_shared<Poster>()) {}
+      poster_(std::make_shared<Poster>()) {
+  const PluginConfig& config = plugin_->config();
+  if (config.fail_strategy == FailStrategy::FailReload) {
+    reload_schedule_ = std::make_unique<ReloadSchedule>(
+        config.reload_backoff, config.reload_max_backoff,
+        config.reload_random ? config.reload_random : makeSeededRandomSource());
+  }
+}
 
 StatusOr<std::shared_ptr<PluginVm>> PluginVm::create(std::shared_ptr<const Plugin> plugin,
                                                      std::shared_ptr<SharedState> shared,
@@ -85,6 +93,7 @@ StatusOr<std::shared_ptr<PluginVm>> PluginVm::create(std::shared_ptr<const Plugi
     vm->poster_->vm = vm;
   }
   if (auto s = vm->start(); !s) return s;
+  if (vm->reload_schedule_) vm->reload_schedule_->loaded(vm->now());
   return vm;
 }
 
@@ -104,19 +113,21 @@ PluginVm::~PluginVm() {
   if (instance_) instance_->detachOwner();
 }
 
+std::chrono::steady_clock::time_point PluginVm::now() const {
+  const auto& clock = plugin_->config().reload_clock;
+  return clock ? clock() : std::chrono::steady_clock::now();
+}
+
+// Envoy's PluginConfig::maybeReloadHandleIfNeeded (see backoff.h): the wait is measured from
+// the last load, and a failed attempt counts as a load too.
 void PluginVm::maybeReload() {
-  if (!instance_ || !instance_->failed()) return;
-  if (plugin_->config().fail_strategy != FailStrategy::FailReload) return;
-  auto now = std::chrono::steady_clock::now();
-  if (failed_at_ == std::chrono::steady_clock::time_point{}) failed_at_ = now;
-  if (now - failed_at_ < plugin_->config().reload_backoff) return;
+  if (!reload_schedule_ || !instance_ || !instance_->failed()) return;
+  auto at = now();
+  if (!reload_schedule_->due(at)) return;  // fail-closed until then
   std::shared_ptr<WasmInstance> old = instance_;
-  if (start()) {
-    ++reload_count_;
-    failed_at_ = {};
-  } else {
-    failed_at_ = now;  // the new VM failed too: requests stay fail-closed until the next try
-  }
+  bool started = static_cast<bool>(start());
+  if (started) ++reload_count_;
+  reload_schedule_->attempted(at, started);
   if (old && old != instance_) old->detachOwner();
 }
 

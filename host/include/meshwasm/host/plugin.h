@@ -63,7 +63,8 @@ class Plugin {
   mutable std::atomic<uint32_t> log_level_{static_cast<uint32_t>(abi::LogLevel::Info)};
 };
 
-class WasmInstance;  // one started VM with its contexts (src/)
+class WasmInstance;    // one started VM with its contexts (src/)
+class ReloadSchedule;  // when a failed VM may be replaced under FailReload (src/backoff.h)
 
 // One plugin's VM on one worker thread. All methods on that thread, except that the object
 // may be destroyed on any thread once no stream uses it.
@@ -81,7 +82,7 @@ class PluginVm : public std::enable_shared_from_this<PluginVm> {
 
   // A new HTTP stream. `callbacks` (may be nullptr) must outlive the stream. With a failed VM
   // the stream answers by the fail strategy; with FailReload a new VM is started first when
-  // the backoff elapsed.
+  // the backoff (PluginConfig::reload_backoff) since this PluginVm's last VM load elapsed.
   std::unique_ptr<HttpStream> newStream(StreamCallbacks* callbacks = nullptr);
 
   // proxy_on_tick on the root context (the embedder's timer for setTickPeriod).
@@ -124,6 +125,7 @@ class PluginVm : public std::enable_shared_from_this<PluginVm> {
            Embedder* embedder);
   Status start();
   void maybeReload();
+  std::chrono::steady_clock::time_point now() const;
 
   std::shared_ptr<const Plugin> plugin_;
   std::shared_ptr<SharedState> shared_;
@@ -131,7 +133,7 @@ class PluginVm : public std::enable_shared_from_this<PluginVm> {
   std::shared_ptr<WasmInstance> instance_;
   struct Poster;
   std::shared_ptr<Poster> poster_;
-  std::chrono::steady_clock::time_point failed_at_{};
+  std::unique_ptr<ReloadSchedule> reload_schedule_;  // FailReload only
   uint32_t reload_count_ = 0;
 };
 

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,8 +36,21 @@ struct PluginConfig {
   abi::LogLevel log_level = abi::LogLevel::Info;
   // WASI environment (environ_get): only these, nothing from the host's environment.
   std::vector<std::pair<std::string, std::string>> environment_variables;
-  // FailReload: minimum time between a VM failure and its replacement.
+  // FailReload, Envoy's `reload_config.backoff`: a request that finds the worker's VM failed
+  // gets a new VM once a jittered wait has passed since that worker's last VM load (its first
+  // VM, then every reload attempt); requests before that are answered fail-closed.
+  // Base interval (Envoy `base_interval`, default 1 s). Without reload_max_backoff the wait is
+  // Envoy's: drawn per request in [base, 1.5 * base), never growing. 0: reload at once.
   std::chrono::milliseconds reload_backoff{1000};
+  // meshwasm extension (Envoy's wasm filter ignores `max_interval`): when set, the wait follows
+  // Envoy's jittered exponential backoff instead: one wait per failure in [0, interval), the
+  // interval doubling from reload_backoff up to this after each failed reload and going back
+  // to reload_backoff after a successful one. Must not be below reload_backoff.
+  std::optional<std::chrono::milliseconds> reload_max_backoff;
+  // Tests: the random source of the jitter (uniform 64-bit values; empty: a generator seeded
+  // from std::random_device for each PluginVm) and the clock (empty: steady_clock::now).
+  std::function<uint64_t()> reload_random;
+  std::function<std::chrono::steady_clock::time_point()> reload_clock;
 };
 
 }  // namespace meshwasm::host
