@@ -69,6 +69,17 @@ StatusOr<std::string> normalizePluginSha256(std::string_view text) {
   return out;
 }
 
+Status checkReloadBackoff(const PluginSpec& plugin) {
+  if (plugin.reload_max_backoff.count() != 0 &&
+      plugin.reload_max_backoff < plugin.reload_backoff) {
+    return Status::error("reload_max_backoff_ms (" +
+                         std::to_string(plugin.reload_max_backoff.count()) +
+                         ") is less than reload_backoff_ms (" +
+                         std::to_string(plugin.reload_backoff.count()) + ")");
+  }
+  return Status::ok();
+}
+
 Status checkImagePullPolicy(std::string_view text) {
   if (text == "IfNotPresent" || text == "Always") return Status::ok();
   return Status::error("expected IfNotPresent or Always, got '" + std::string(text) + "'");
@@ -205,7 +216,8 @@ Status readCluster(YamlReader& r, const YAML::Node& node, const std::string& fie
 Status readPlugin(YamlReader& r, const YAML::Node& node, const std::string& field, PluginSpec* p) {
   MESHWASM_TRY(r.unknownKeys(node, field,
                              {"name", "url", "path", "root_id", "vm_id", "configuration",
-                              "vm_configuration", "fail_strategy", "engine", "env", "sha256",
+                              "vm_configuration", "fail_strategy", "reload_backoff_ms",
+                              "reload_max_backoff_ms", "engine", "env", "sha256",
                               "image_pull_policy", "cache_dir", "insecure"}));
   if (node["name"]) MESHWASM_TRY(r.str(node["name"], field + ".name", &p->name));
   const YAML::Node src = node["url"] ? node["url"] : node["path"];
@@ -227,6 +239,24 @@ Status readPlugin(YamlReader& r, const YAML::Node& node, const std::string& fiel
         p->fail_strategy != "FAIL_RELOAD") {
       return r.error(node["fail_strategy"], field + ".fail_strategy",
                      "expected FAIL_CLOSE, FAIL_OPEN or FAIL_RELOAD");
+    }
+  }
+  if (node["reload_backoff_ms"]) {
+    long long ms = 0;
+    MESHWASM_TRY(r.integer(node["reload_backoff_ms"], field + ".reload_backoff_ms", &ms,
+                           kMinReloadBackoffMs, kMaxReloadBackoffMs));
+    p->reload_backoff = std::chrono::milliseconds(ms);
+  }
+  if (node["reload_max_backoff_ms"]) {
+    const YAML::Node max = node["reload_max_backoff_ms"];
+    long long ms = 0;
+    MESHWASM_TRY(r.integer(max, field + ".reload_max_backoff_ms", &ms, kMinReloadBackoffMs,
+                           kMaxReloadBackoffMs));
+    p->reload_max_backoff = std::chrono::milliseconds(ms);
+    if (Status s = checkReloadBackoff(*p); !s) {
+      return r.error(max, field + ".reload_max_backoff_ms",
+                     "must not be less than reload_backoff_ms (" +
+                         std::to_string(p->reload_backoff.count()) + ")");
     }
   }
   if (node["engine"]) MESHWASM_TRY(r.str(node["engine"], field + ".engine", &p->engine));
@@ -406,6 +436,9 @@ Status finalizeConfig(GatewayConfig* config) {
     }
     if (!names.insert(p.name).second) {
       return Status::error("plugins: two plugins are named '" + p.name + "'");
+    }
+    if (Status s = checkReloadBackoff(p); !s) {
+      return Status::error("plugin '" + p.name + "': " + s.message());
     }
     if (p.engine.empty()) p.engine = config->engine;
   }

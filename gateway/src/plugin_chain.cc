@@ -243,6 +243,8 @@ StatusOr<std::unique_ptr<PluginChain>> loadPluginChain(const GatewayConfig& conf
     pc.configuration = spec.configuration;
     pc.vm_configuration = spec.vm_configuration;
     pc.fail_strategy = *strategy;
+    pc.reload_backoff = spec.reload_backoff;
+    if (spec.reload_max_backoff.count() > 0) pc.reload_max_backoff = spec.reload_max_backoff;
     pc.log_level = level;
     pc.environment_variables = spec.environment_variables;
     std::shared_ptr<host::Engine> shared_engine(std::move(engine.value()));

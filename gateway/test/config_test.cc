@@ -64,5 +64,74 @@ TEST(GatewayConfig, UpstreamFlagAddsARoutedCluster) {
   EXPECT_FALSE(applyUpstreamFlag("https://x:1", &c));
 }
 
+TEST(GatewayConfig, FailReloadBackoffDefaultsToEnvoysOneSecondBaseAndNoMax) {
+  GatewayConfig c;
+  ASSERT_TRUE(loadConfigText("plugins:\n  - url: a.wasm\n    fail_strategy: FAIL_RELOAD\n",
+                             "gw.yaml", &c));
+  ASSERT_EQ(c.plugins.size(), 1u);
+  EXPECT_EQ(c.plugins[0].reload_backoff.count(), 1000);
+  EXPECT_EQ(c.plugins[0].reload_max_backoff.count(), 0);
+}
+
+TEST(GatewayConfig, ReadsFailReloadBaseAndMaxBackoff) {
+  GatewayConfig c;
+  Status s = loadConfigText(R"(plugins:
+  - url: a.wasm
+    fail_strategy: FAIL_RELOAD
+    reload_max_backoff_ms: 8000
+    reload_backoff_ms: 250
+  - url: b.wasm
+    reload_backoff_ms: 40
+    reload_max_backoff_ms: 40
+)",
+                            "gw.yaml", &c);
+  ASSERT_TRUE(s) << s.message();
+  ASSERT_EQ(c.plugins.size(), 2u);
+  EXPECT_EQ(c.plugins[0].reload_backoff.count(), 250);
+  EXPECT_EQ(c.plugins[0].reload_max_backoff.count(), 8000);
+  EXPECT_EQ(c.plugins[1].reload_backoff.count(), 40);
+  EXPECT_EQ(c.plugins[1].reload_max_backoff.count(), 40);
+  EXPECT_TRUE(finalizeConfig(&c));
+}
+
+TEST(GatewayConfig, RejectsBadFailReloadBackoffNamingFileLineAndField) {
+  auto load = [](const std::string& text) {
+    GatewayConfig c;
+    return loadConfigText(text, "gw.yaml", &c).message();
+  };
+  EXPECT_EQ(load("plugins:\n  - url: a.wasm\n    reload_backoff_ms: -5\n"),
+            "gw.yaml:3: plugins[0].reload_backoff_ms: expected an integer in [1, 86400000]");
+  EXPECT_EQ(load("plugins:\n  - url: a.wasm\n    reload_backoff_ms: 0\n"),
+            "gw.yaml:3: plugins[0].reload_backoff_ms: expected an integer in [1, 86400000]");
+  EXPECT_EQ(load("plugins:\n  - url: a.wasm\n    reload_backoff_ms: 1s\n"),
+            "gw.yaml:3: plugins[0].reload_backoff_ms: expected an integer in [1, 86400000]");
+  EXPECT_EQ(load("plugins:\n  - url: a.wasm\n    reload_max_backoff_ms: 0\n"),
+            "gw.yaml:3: plugins[0].reload_max_backoff_ms: expected an integer in [1, 86400000]");
+  EXPECT_EQ(load("plugins:\n  - url: a.wasm\n    reload_max_backoff_ms: 86400001\n"),
+            "gw.yaml:3: plugins[0].reload_max_backoff_ms: expected an integer in [1, 86400000]");
+  // The max must not be below the base, given or default (1000).
+  EXPECT_EQ(load("plugins:\n  - url: a.wasm\n  - url: b.wasm\n    reload_max_backoff_ms: 999\n"),
+            "gw.yaml:4: plugins[1].reload_max_backoff_ms: must not be less than "
+            "reload_backoff_ms (1000)");
+  EXPECT_EQ(load("plugins:\n  - url: a.wasm\n    reload_max_backoff_ms: 300\n"
+                 "    reload_backoff_ms: 500\n"),
+            "gw.yaml:3: plugins[0].reload_max_backoff_ms: must not be less than "
+            "reload_backoff_ms (500)");
+  EXPECT_EQ(load("plugins:\n  - url: a.wasm\n    reload_backof_ms: 500\n"),
+            "gw.yaml:3: plugins[0].reload_backof_ms: unknown field");
+}
+
+TEST(GatewayConfig, FinalizeRejectsAMaxBackoffBelowTheBase) {
+  GatewayConfig c;
+  PluginSpec p;
+  p.name = "auth";
+  p.source = "a.wasm";
+  p.reload_backoff = std::chrono::milliseconds(2000);
+  p.reload_max_backoff = std::chrono::milliseconds(1500);
+  c.plugins.push_back(p);
+  EXPECT_EQ(finalizeConfig(&c).message(),
+            "plugin 'auth': reload_max_backoff_ms (1500) is less than reload_backoff_ms (2000)");
+}
+
 }  // namespace
 }  // namespace meshwasm::gateway

@@ -35,6 +35,11 @@ struct PluginSpec {
   std::string configuration;
   std::string vm_configuration;
   std::string fail_strategy = "FAIL_CLOSE";  // FAIL_CLOSE | FAIL_OPEN | FAIL_RELOAD
+  // FAIL_RELOAD backoff (host::PluginConfig::reload_backoff / reload_max_backoff; Envoy's
+  // reload_config.backoff base_interval / max_interval). At least 1 ms; max 0 = not set (Envoy's
+  // behaviour), otherwise at least the base.
+  std::chrono::milliseconds reload_backoff{1000};
+  std::chrono::milliseconds reload_max_backoff{0};
   std::string engine;  // empty: GatewayConfig::engine
   std::vector<std::pair<std::string, std::string>> environment_variables;
   // Where the module comes from, as Istio's WasmPlugin and its agent's image fetcher:
@@ -74,6 +79,12 @@ struct GatewayConfig {
   std::chrono::milliseconds idle_timeout{60000};             // idle keep-alive connections
   std::chrono::milliseconds drain_timeout{5000};             // graceful shutdown bound
 };
+
+// Limits of the FAIL_RELOAD backoff fields (milliseconds).
+inline constexpr long long kMinReloadBackoffMs = 1;
+inline constexpr long long kMaxReloadBackoffMs = 86400000;  // one day
+// The plugin's reload_max_backoff is 0 (not set) or not below its reload_backoff.
+Status checkReloadBackoff(const PluginSpec& plugin);
 
 // Reads `host:port` (or `:port`, or `port`) into host and port.
 Status parseHostPort(std::string_view text, std::string* host, uint16_t* port);
