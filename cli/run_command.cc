@@ -1,7 +1,9 @@
 // `meshwasm run`: the local gateway (see gateway/include/meshwasm/gateway/gateway.h).
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -28,6 +30,14 @@ constexpr const char* kRunUsage =
     "  --root-id ID  --vm-id ID   root id / VM id of the last --plugin\n"
     "  --fail-strategy S          FAIL_CLOSE (default), FAIL_OPEN or FAIL_RELOAD for the last\n"
     "                             --plugin (or for every plugin when given before any)\n"
+    "  --reload-backoff-ms MS     FAIL_RELOAD: base wait before a failed VM is replaced\n"
+    "                             (Envoy reload_config.backoff.base_interval; default 1000,\n"
+    "                             at least 1): a request gets a new VM once a wait drawn in\n"
+    "                             [MS, 1.5*MS) has passed since the worker's last VM load\n"
+    "  --reload-max-backoff-ms MS FAIL_RELOAD, meshwasm extension (Envoy ignores max_interval):\n"
+    "                             jittered exponential wait in [0, interval), the interval\n"
+    "                             doubling from the base up to MS after each failed reload\n"
+    "                             (both: for the last --plugin, or every plugin before any)\n"
     "  --sha256 HEX               expected sha256 of the last --plugin (Istio's WasmPlugin\n"
     "                             sha256): for oci:// the image's MANIFEST digest, for a file\n"
     "                             the file's sha256; a mismatch refuses to start (exit 1)\n"
@@ -73,12 +83,24 @@ bool parseInt(const std::string& s, int min, int max, int* out) {
   return true;
 }
 
+// A FAIL_RELOAD backoff flag's milliseconds.
+bool parseReloadMillis(const std::string& s, std::chrono::milliseconds* out) {
+  int v = 0;
+  if (!parseInt(s, static_cast<int>(gateway::kMinReloadBackoffMs),
+                static_cast<int>(gateway::kMaxReloadBackoffMs), &v)) {
+    return false;
+  }
+  *out = std::chrono::milliseconds(v);
+  return true;
+}
+
 }  // namespace
 
 int runCommand(int argc, char** argv) {
   gateway::GatewayConfig config;
   std::string yaml_file;
   std::string global_fail_strategy;
+  std::optional<std::chrono::milliseconds> global_reload_backoff, global_reload_max_backoff;
   // Per-plugin flags given before any --plugin apply to every plugin.
   gateway::PluginSpec defaults;
   bool have_defaults = false;
@@ -162,6 +184,16 @@ int runCommand(int argc, char** argv) {
         global_fail_strategy = value;
         defaults.fail_strategy = value;
       }
+    } else if (name == "--reload-backoff-ms" || name == "--reload-max-backoff-ms") {
+      std::chrono::milliseconds ms{0};
+      if (!parseReloadMillis(value, &ms)) {
+        return usageError(name + ": expected milliseconds from " +
+                          std::to_string(gateway::kMinReloadBackoffMs) + " to " +
+                          std::to_string(gateway::kMaxReloadBackoffMs));
+      }
+      bool is_max = name == "--reload-max-backoff-ms";
+      (is_max ? target->reload_max_backoff : target->reload_backoff) = ms;
+      if (!last) (is_max ? global_reload_max_backoff : global_reload_backoff) = ms;
     } else if (name == "--sha256") {
       if (!last) return usageError("--sha256 applies to the last --plugin: give it after one");
       auto hex = gateway::normalizePluginSha256(value);
@@ -209,6 +241,17 @@ int runCommand(int argc, char** argv) {
   }
   if (!global_fail_strategy.empty()) {
     for (size_t i = 0; i < yaml_plugins; ++i) config.plugins[i].fail_strategy = global_fail_strategy;
+  }
+  for (size_t i = 0; i < yaml_plugins; ++i) {
+    if (global_reload_backoff) config.plugins[i].reload_backoff = *global_reload_backoff;
+    if (global_reload_max_backoff) {
+      config.plugins[i].reload_max_backoff = *global_reload_max_backoff;
+    }
+  }
+  for (const auto& p : config.plugins) {
+    if (Status s = gateway::checkReloadBackoff(p); !s) {
+      return usageError("plugin " + (p.name.empty() ? p.source : p.name) + ": " + s.message());
+    }
   }
   if (!global_pull_policy.empty()) {
     for (size_t i = 0; i < yaml_plugins; ++i) {
