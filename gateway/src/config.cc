@@ -70,12 +70,10 @@ StatusOr<std::string> normalizePluginSha256(std::string_view text) {
 }
 
 Status checkReloadBackoff(const PluginSpec& plugin) {
-  if (plugin.reload_max_backoff.count() != 0 &&
-      plugin.reload_max_backoff < plugin.reload_backoff) {
-    return Status::error("reload_max_backoff_ms (" +
-                         std::to_string(plugin.reload_max_backoff.count()) +
-                         ") is less than reload_backoff_ms (" +
-                         std::to_string(plugin.reload_backoff.count()) + ")");
+  if (plugin.reload_max_backoff.count() != 0 && plugin.reload_max_backoff < plugin.reload_backoff) {
+    return Status::error(
+        "reload_max_backoff_ms (" + std::to_string(plugin.reload_max_backoff.count()) +
+        ") is less than reload_backoff_ms (" + std::to_string(plugin.reload_backoff.count()) + ")");
   }
   return Status::ok();
 }
@@ -214,11 +212,11 @@ Status readCluster(YamlReader& r, const YAML::Node& node, const std::string& fie
 }
 
 Status readPlugin(YamlReader& r, const YAML::Node& node, const std::string& field, PluginSpec* p) {
-  MESHWASM_TRY(r.unknownKeys(node, field,
-                             {"name", "url", "path", "root_id", "vm_id", "configuration",
-                              "vm_configuration", "fail_strategy", "reload_backoff_ms",
-                              "reload_max_backoff_ms", "engine", "env", "sha256",
-                              "image_pull_policy", "cache_dir", "insecure"}));
+  MESHWASM_TRY(
+      r.unknownKeys(node, field,
+                    {"name", "url", "path", "root_id", "vm_id", "configuration", "vm_configuration",
+                     "fail_strategy", "reload_backoff_ms", "reload_max_backoff_ms", "engine", "env",
+                     "sha256", "image_pull_policy", "cache_dir", "insecure"}));
   if (node["name"]) MESHWASM_TRY(r.str(node["name"], field + ".name", &p->name));
   const YAML::Node src = node["url"] ? node["url"] : node["path"];
   if (!src) return r.error(node, field + ".url", "required (a .wasm path or oci://...)");

@@ -66,8 +66,8 @@ TEST(GatewayConfig, UpstreamFlagAddsARoutedCluster) {
 
 TEST(GatewayConfig, FailReloadBackoffDefaultsToEnvoysOneSecondBaseAndNoMax) {
   GatewayConfig c;
-  ASSERT_TRUE(loadConfigText("plugins:\n  - url: a.wasm\n    fail_strategy: FAIL_RELOAD\n",
-                             "gw.yaml", &c));
+  ASSERT_TRUE(
+      loadConfigText("plugins:\n  - url: a.wasm\n    fail_strategy: FAIL_RELOAD\n", "gw.yaml", &c));
   ASSERT_EQ(c.plugins.size(), 1u);
   EXPECT_EQ(c.plugins[0].reload_backoff.count(), 1000);
   EXPECT_EQ(c.plugins[0].reload_max_backoff.count(), 0);

@@ -62,8 +62,8 @@ class ReloadBackoff : public ::testing::TestWithParam<std::string> {
 
   // One request with the given script; its first callback's action.
   FilterAction request(PluginVm& vm, const std::string& script) {
-    Headers& h = headers_.emplace_back(
-        Headers{{":method", "GET"}, {":path", "/p"}, {":authority", "h"}});
+    Headers& h =
+        headers_.emplace_back(Headers{{":method", "GET"}, {":path", "/p"}, {":authority", "h"}});
     if (!script.empty()) h.emplace_back("x-test", script);
     auto stream = vm.newStream();
     FilterAction action = stream->onRequestHeaders(h, true);

@@ -44,16 +44,16 @@ TEST_F(GatewayReload, BadBackoffFlagsAreUsageErrors) {
                      "86400000\n"),
             std::string::npos)
       << err;
-  EXPECT_EQ(
-      GatewayProcess::runToExit({"--plugin", module_, "--reload-max-backoff-ms", "-3"}, &err), 2);
+  EXPECT_EQ(GatewayProcess::runToExit({"--plugin", module_, "--reload-max-backoff-ms", "-3"}, &err),
+            2);
   EXPECT_NE(err.find("meshwasm run: --reload-max-backoff-ms: expected milliseconds from 1 to "
                      "86400000\n"),
             std::string::npos)
       << err;
-  EXPECT_EQ(GatewayProcess::runToExit({"--plugin", module_, "--plugin-name", "lc",
-                                       "--reload-max-backoff-ms", "500"},
-                                      &err),
-            2);
+  EXPECT_EQ(
+      GatewayProcess::runToExit(
+          {"--plugin", module_, "--plugin-name", "lc", "--reload-max-backoff-ms", "500"}, &err),
+      2);
   EXPECT_NE(err.find("meshwasm run: plugin lc: reload_max_backoff_ms (500) is less than "
                      "reload_backoff_ms (1000)\n"),
             std::string::npos)
@@ -89,9 +89,8 @@ TEST_F(GatewayReload, FlagBeforeAnyPluginAppliesToTheYamlPluginsToo) {
 
 TEST_F(GatewayReload, TrappedVmIsReplacedOnlyAfterTheConfiguredBackoff) {
   std::string error;
-  gw_ = GatewayProcess::start({"--plugin", module_, "--plugin-name", "lifecycle", "--workers",
-                               "1", "--fail-strategy", "FAIL_RELOAD", "--reload-backoff-ms",
-                               "3000"},
+  gw_ = GatewayProcess::start({"--plugin", module_, "--plugin-name", "lifecycle", "--workers", "1",
+                               "--fail-strategy", "FAIL_RELOAD", "--reload-backoff-ms", "3000"},
                               &error);
   ASSERT_TRUE(gw_) << error;
   Clock::time_point ready = Clock::now();
