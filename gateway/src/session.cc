@@ -2,7 +2,10 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <sys/socket.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <ctime>
 #include <random>
 
@@ -20,12 +23,16 @@ std::string endpointText(const asio::ip::tcp::endpoint& ep) {
 }
 
 constexpr size_t kMaxPipelinedBytes = 1 << 20;
+// How long a keep-alive connection waits for its next request before the idle check looks for
+// a close that came with the last one.
+constexpr std::chrono::milliseconds kIdleCheckDelay{1000};
 
 }  // namespace
 
 Session::Session(Worker& worker, asio::ip::tcp::socket socket)
     : worker_(worker),
       socket_(std::move(socket)),
+      reader_(socket_, &Session::readDone, this),
       timer_(worker.io),
       decoder_(MessageDecoder::forRequests(
           *this, DecoderLimits{worker.config.max_request_headers_bytes,
@@ -80,15 +87,29 @@ void Session::startRead() {
   if (reading_ || closed_) return;
   if (in_.size() > kMaxPipelinedBytes) return;  // resumed after the current stream
   reading_ = true;
-  socket_.async_read_some(asio::buffer(read_buf_),
-                          [self = shared_from_this()](const error_code& ec, size_t n) {
-                            self->reading_ = false;
-                            self->onRead(ec, n);
-                          });
+  // Between requests, a read started right after the last request's bytes may wait for the
+  // next ones without a recv() that would find nothing yet (SocketReader). A client that closed
+  // together with its last request is then noticed by the idle check (TimerKind::IdleCheck).
+  // Inside a request every read tries first, so a client closing mid-request ends the stream
+  // at once.
+  const bool between_requests = request_complete_ || !decoder_->started();
+  reader_.start(asio::buffer(read_buf_), shared_from_this(),
+                between_requests ? SocketReader::Wait::IfDrained : SocketReader::Wait::TryFirst);
+}
+
+void Session::readDone(void* session, const error_code& ec, size_t n) {
+  auto* self = static_cast<Session*>(session);
+  self->reading_ = false;
+  self->onRead(ec, n);
 }
 
 void Session::onRead(const error_code& ec, size_t n) {
   if (closed_) return;
+  if (ec == asio::error::operation_aborted && retry_read_) {
+    retry_read_ = false;  // cancelled by the idle check: read again, trying the socket first
+    startRead();
+    return;
+  }
   if (ec) {
     if (stream_ && !stream_done_pending_) {
       // The client went away mid-stream: the stream ends (plugins see their end callbacks).
@@ -315,7 +336,9 @@ void Session::flush() {
   if (ec) n = 0;
   writing_ = true;
   auto self = shared_from_this();
-  asio::async_write(socket_, asio::buffer(write_buf_) + n, [self](const error_code& ec, size_t) {
+  asio::async_write(socket_, asio::buffer(write_buf_) + n,
+                    [self, other = SocketReader::OtherOperation(reader_)](const error_code& ec,
+                                                                          size_t) {
     self->writing_ = false;
     self->write_buf_.clear();
     if (ec) {
@@ -377,9 +400,14 @@ void Session::finishStream() {
   decoder_->reset();
   decoder_->reuseHeaders(std::move(used));
   request_complete_ = false;
-  arm(TimerKind::Idle);
-  parse();
+  timer_kind_ = TimerKind::None;
+  parse();  // a pipelined request arms its own timers
   startRead();
+  if (!stream_ && !decoder_->started()) {
+    // Idle. When the read waiting for the next request skipped its try, the idle check comes
+    // first.
+    arm(reader_.waitingUntried() ? TimerKind::IdleCheck : TimerKind::Idle);
+  }
 }
 
 void Session::closeNow() {
@@ -394,6 +422,33 @@ void Session::closeNow() {
 
 // ------------------------------------------------------------------ timers
 
+// The read waiting for the next request skipped its first try, so a client that closed
+// together with its last request has not been noticed (see socket_reader.h). One look at the
+// socket, taking nothing from it.
+void Session::idleCheck() {
+  if (!reader_.waitingUntried()) {
+    arm(TimerKind::Idle);
+    return;
+  }
+  char byte = 0;
+  ssize_t n;
+  do {
+    n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+    closeNow();  // the client has closed (or the connection failed): nothing more will come
+    return;
+  }
+  if (n > 0) {
+    // Bytes that no readiness event announced (not expected: every arrival after a drained
+    // read raises one). The waiting read is cancelled and started again, trying first.
+    retry_read_ = true;
+    error_code ignored;
+    socket_.cancel(ignored);
+  }
+  arm(TimerKind::Idle);
+}
+
 void Session::arm(TimerKind kind) {
   if (lingering_) return;
   timer_kind_ = kind;
@@ -401,6 +456,11 @@ void Session::arm(TimerKind kind) {
   switch (kind) {
     case TimerKind::None: break;
     case TimerKind::Idle: d = worker_.config.idle_timeout; break;
+    case TimerKind::IdleCheck:
+      d = worker_.config.idle_timeout.count() > 0
+              ? std::min(kIdleCheckDelay, worker_.config.idle_timeout)
+              : kIdleCheckDelay;
+      break;
     case TimerKind::RequestHeaders: d = worker_.config.request_headers_timeout; break;
     case TimerKind::StreamIdle: d = worker_.config.stream_idle_timeout; break;
   }
@@ -438,6 +498,9 @@ void Session::onTimer(TimerKind kind) {
     case TimerKind::None: return;
     case TimerKind::Idle:
       if (!stream_ && !decoder_->started()) closeNow();
+      return;
+    case TimerKind::IdleCheck:
+      if (!stream_ && !decoder_->started()) idleCheck();
       return;
     case TimerKind::RequestHeaders:
       if (stream_) return;

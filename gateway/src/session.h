@@ -14,6 +14,7 @@
 
 #include "active_stream.h"
 #include "http_codec.h"
+#include "socket_reader.h"
 #include "worker.h"
 
 namespace meshwasm::gateway {
@@ -72,8 +73,9 @@ class Session : public std::enable_shared_from_this<Session>,
   void onTrailers(HeaderMap trailers) override;
 
  private:
-  enum class TimerKind { None, Idle, RequestHeaders, StreamIdle };
+  enum class TimerKind { None, Idle, IdleCheck, RequestHeaders, StreamIdle };
   void startRead();
+  static void readDone(void* session, const boost::system::error_code& ec, size_t n);
   void onRead(const boost::system::error_code& ec, size_t n);
   // Decodes what waits in in_ (pipelined bytes).
   void parse();
@@ -90,11 +92,13 @@ class Session : public std::enable_shared_from_this<Session>,
   void arm(TimerKind kind);
   void waitTimer();
   void onTimer(TimerKind kind);
+  void idleCheck();
   void finishStream();
   void closeNow();
 
   Worker& worker_;
-  boost::asio::ip::tcp::socket socket_;
+  ReactorSocket socket_;
+  SocketReader reader_;
   // Lazy timer: arm() only moves the deadline; the pending wait re-waits when it fires early.
   // Saves a timerfd_settime per request (the deadline moves at every request).
   boost::asio::steady_timer timer_;
@@ -120,6 +124,7 @@ class Session : public std::enable_shared_from_this<Session>,
   int event_depth_ = 0;
   std::shared_ptr<Session> event_keep_alive_;  // held by enterEvent() until leaveEvent()
   bool reading_ = false;
+  bool retry_read_ = false;  // the idle check cancelled the read to start it again
   bool writing_ = false;
   bool deferred_posted_ = false;  // one posted task does the pending flush and stream end
   bool close_after_write_ = false;

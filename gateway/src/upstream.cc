@@ -9,6 +9,7 @@
 
 #include "http_codec.h"
 #include "httpbin.h"
+#include "socket_reader.h"
 
 namespace meshwasm::gateway {
 
@@ -52,14 +53,17 @@ class UpstreamConnection final : public MessageCallbacks,
                                  public std::enable_shared_from_this<UpstreamConnection> {
  public:
   UpstreamConnection(ClusterManager::Cluster& cluster, asio::io_context& io)
-      : socket(io), decoder(MessageDecoder::forResponses(*this)), cluster_(cluster) {}
+      : socket(io),
+        reader(socket, &UpstreamConnection::readDone, this),
+        decoder(MessageDecoder::forResponses(*this)),
+        cluster_(cluster) {}
 
   void read() {
     if (reading) return;
     reading = true;
-    socket.async_read_some(
-        asio::buffer(buffer),
-        [self = shared_from_this()](const error_code& ec, size_t n) { self->onRead(ec, n); });
+    // Always tried first: a pooled connection's FIN may come with the response's last bytes,
+    // and the try notices it before the connection is used again.
+    reader.start(asio::buffer(buffer), shared_from_this(), SocketReader::Wait::TryFirst);
   }
   void close() {
     if (idle) cluster_.removeIdle(*this);
@@ -73,7 +77,8 @@ class UpstreamConnection final : public MessageCallbacks,
   void onData(std::string_view data, bool end_stream) override;
   void onTrailers(HeaderMap trailers) override;
 
-  tcp::socket socket;
+  ReactorSocket socket;
+  SocketReader reader;
   std::unique_ptr<MessageDecoder> decoder;
   std::string in;                      // received bytes the decoder has not taken yet
   TcpUpstreamRequest* user = nullptr;  // nullptr while pooled or closed
@@ -83,6 +88,9 @@ class UpstreamConnection final : public MessageCallbacks,
   std::array<char, 16384> buffer;  // not zeroed
 
  private:
+  static void readDone(void* connection, const error_code& ec, size_t n) {
+    static_cast<UpstreamConnection*>(connection)->onRead(ec, n);
+  }
   void onRead(const error_code& ec, size_t n);
 
   ClusterManager::Cluster& cluster_;
@@ -117,7 +125,9 @@ class TcpUpstreamRequest final : public UpstreamRequest,
           connect_deadline_, std::chrono::steady_clock::now() + cluster_.config.connect_timeout);
     }
     conn_->socket.async_connect(
-        cluster_.endpoint, [self = shared_from_this()](const error_code& ec) {
+        cluster_.endpoint, [self = shared_from_this(), conn = conn_,  // conn outlives the mark
+                            connecting = SocketReader::OtherOperation(conn_->reader)](
+                               const error_code& ec) {
           DeadlineQueue::remove(self->connect_deadline_);
           if (self->done()) return;
           if (ec) {
@@ -313,7 +323,9 @@ class TcpUpstreamRequest final : public UpstreamRequest,
     writing_ = true;
     auto self = shared_from_this();
     asio::async_write(conn_->socket, asio::buffer(write_buf_) + n,
-                      [self](const error_code& ec, size_t) {
+                      [self, conn = conn_,  // conn outlives the mark
+                       other = SocketReader::OtherOperation(conn_->reader)](
+                          const error_code& ec, size_t) {
                         self->writing_ = false;
                         self->write_buf_.clear();
                         if (ec) {

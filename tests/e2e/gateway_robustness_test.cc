@@ -3,9 +3,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "gateway_test_support.h"
@@ -214,6 +219,66 @@ TEST_F(GatewayRobustness, ClientDisconnectMidRequestIsLoggedAsDC) {
   EXPECT_EQ(log["response_flags"], "DC");
   EXPECT_EQ(log["response_code"], 0);
   EXPECT_EQ(log["bytes_received"], 9);
+}
+
+// A client that shuts down its side right after a keep-alive request and is answered at once
+// (here by the plugin's local reply) gets the whole response, and the gateway then closes the
+// connection within about a second, not at the idle timeout (60 s). The request is the second
+// on its connection: its bytes and the FIN arrive while the gateway's read waits for them, so
+// the FIN usually comes in with the bytes and only the idle check finds it.
+TEST_F(GatewayRobustness, AClientThatClosesWithItsKeepAliveRequestIsAnsweredThenClosedSoon) {
+  std::string module = wasmModule("header_auth.wasm");
+  ASSERT_FALSE(module.empty()) << "header_auth.wasm not built in " << wasmDir();
+  start({"--plugin", module});
+  if (HasFatalFailure()) return;
+  const std::string request = "GET /status/418 HTTP/1.1\r\nHost: h\r\n\r\n";
+  for (int i = 0; i < 5; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(gw_->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    // Reads until `done` says the bytes are complete, the peer closes, or 10 s pass.
+    auto readUntil = [fd](const std::function<bool(const std::string&)>& done) {
+      std::string out;
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (!done(out)) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        pollfd p{fd, POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+        char buf[4096];
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        out.append(buf, static_cast<size_t>(n));
+      }
+      return out;
+    };
+    ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+    std::string first = readUntil([](const std::string& raw) {
+      auto r = parseResponse(raw);
+      return r && r->length == raw.size() && !r->body.empty();
+    });
+    auto r1 = parseResponse(first);
+    ASSERT_TRUE(r1) << first;
+    EXPECT_EQ(r1->status, 403);
+
+    auto begin = std::chrono::steady_clock::now();
+    ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+    ::shutdown(fd, SHUT_WR);
+    std::string second = readUntil([](const std::string&) { return false; });  // to the close
+    auto elapsed = std::chrono::steady_clock::now() - begin;
+    ::close(fd);
+    auto r2 = parseResponse(second);
+    ASSERT_TRUE(r2) << second;
+    EXPECT_EQ(r2->status, 403);
+    EXPECT_EQ(r2->body, "Forbidden by ASM Wasm Plugin, cpp version\n");
+    EXPECT_LT(elapsed, std::chrono::seconds(5)) << "round " << i << ": the connection stayed open";
+  }
 }
 
 TEST_F(GatewayRobustness, GarbageAndBinaryInputNeverTakeTheGatewayDown) {
