@@ -62,12 +62,14 @@ TEST_F(GatewayPlugins, FailOpenLetsRequestsThroughAfterATrap) {
 }
 
 TEST_F(GatewayPlugins, FailReloadRecreatesTheVmAfterTheBackoff) {
-  start({"--fail-strategy", "FAIL_RELOAD"});
+  // The wait (3 to 4.5 s, as Envoy draws it) counts from the VM's load: long enough that the
+  // second request comes within it even on a slow (sanitized) build.
+  start({"--fail-strategy", "FAIL_RELOAD", "--reload-backoff-ms", "3000"});
   EXPECT_EQ(get("rh=trap").status, 503);
   EXPECT_EQ(get("rh=local").status, 503) << "fail-closed during the backoff";
-  // The default backoff is 1 s; a fresh VM (start + configure) then runs the script again.
+  // Then a fresh VM (start + configure) runs the script again.
   int status = 0;
-  for (int i = 0; i < 20 && status != 403; ++i) {
+  for (int i = 0; i < 40 && status != 403; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     status = get("rh=local").status;
   }
