@@ -76,9 +76,23 @@ bool isName(const std::string& k, const char (&name)[N]) {
          equalsIgnoreCase(k, std::string_view(name, N - 1));
 }
 
+// `value` in `storage`, whose buffer is reused: copied over it when the sizes match (the usual
+// case: the same kind of value as the previous request's).
+std::string&& reuse(std::string& storage, std::string_view value) {
+  if (storage.size() == value.size()) {
+    std::memcpy(storage.data(), value.data(), value.size());
+  } else {
+    storage.assign(value);
+  }
+  return std::move(storage);
+}
+
 // What the connection manager does to every response head, in one pass over the map: setHeader
-// for "date" and then "server" (same result), and whether a content-length is present.
-bool setDateAndServer(HeaderMap& headers, std::string_view date, std::string_view server) {
+// for "date" and then "server" (same result), and whether a content-length is present. A date
+// entry appended is built in `date_storage`'s buffer (see reuse()); `*date_at` is where it
+// went (unchanged when none was appended).
+bool setDateAndServer(HeaderMap& headers, std::string_view date, std::string_view server,
+                      std::string& date_storage, size_t* date_at) {
   HeaderMap::Entry* date_entry = nullptr;
   HeaderMap::Entry* server_entry = nullptr;
   bool repeated = false;
@@ -103,9 +117,19 @@ bool setDateAndServer(HeaderMap& headers, std::string_view date, std::string_vie
   // Replaced in place first: appending may move the entries.
   if (date_entry) date_entry->second.assign(date);
   if (server_entry) server_entry->second.assign(server);
-  if (!date_entry) headers.entries().emplace_back("date", date);
+  if (!date_entry) {
+    *date_at = headers.size();
+    headers.entries().emplace_back("date", reuse(date_storage, date));
+  }
   if (!server_entry) headers.entries().emplace_back("server", server);
   return has_length;
+}
+
+// The entry at `at` of a map that is only storage by now, or nullptr. A filter may have changed
+// the map since the entry went there: whatever string is there serves as storage as well.
+HeaderMap::Entry* entryAt(HeaderMap* headers, size_t at) {
+  if (headers == nullptr || at >= headers->size()) return nullptr;
+  return &headers->entries()[at];
 }
 
 // What a new StreamInfo has, without rewriting an equal string (the usual case: no filter
@@ -179,6 +203,11 @@ void ActiveStream::end() {
     upstream_->cancel();
     upstream_.reset();
   }
+  // The response went out (onLog read it in finalize()): its date value's buffer is kept.
+  if (HeaderMap::Entry* date = entryAt(fm_->responseHeaders(), date_at_)) {
+    spare_date_ = std::move(date->second);
+  }
+  date_at_ = request_id_at_ = forwarded_proto_at_ = kNotAdded;
   fm_->endStream();
   // StreamInfo as a new stream has it (begin() sets the times and addresses); the strings keep
   // their storage.
@@ -243,8 +272,14 @@ void ActiveStream::decodeHeaders(HeaderMap headers, bool end_stream) {
     setHeader(headers, "x-forwarded-proto", "http");
   } else {
     if (proto) proto->second.assign("http");  // in place first: appending may move the entries
-    if (!id) headers.entries().emplace_back("x-request-id", info_.request_id);
-    if (!proto) headers.entries().emplace_back("x-forwarded-proto", "http");
+    if (!id) {
+      request_id_at_ = headers.size();
+      headers.entries().emplace_back("x-request-id", reuse(spare_request_id_, info_.request_id));
+    }
+    if (!proto) {
+      forwarded_proto_at_ = headers.size();
+      headers.entries().emplace_back(reuse(spare_forwarded_proto_, "x-forwarded-proto"), "http");
+    }
   }
   fm_->decodeHeaders(std::move(headers), end_stream, head_request);
 }
@@ -281,6 +316,16 @@ void ActiveStream::finalize() {
   Worker& w = session_.worker();
   if (w.access_log) w.access_log->write(formatAccessLog(info_, fm_->requestHeaders()));
   fm_->finish();
+  // Nothing reads the request's map any more (the session keeps it as storage for the next
+  // request's): the entries added in decodeHeaders come back.
+  HeaderMap* request = fm_->requestHeaders();
+  if (HeaderMap::Entry* id = entryAt(request, request_id_at_)) {
+    spare_request_id_ = std::move(id->second);
+  }
+  if (HeaderMap::Entry* proto = entryAt(request, forwarded_proto_at_)) {
+    spare_forwarded_proto_ = std::move(proto->first);
+  }
+  request_id_at_ = forwarded_proto_at_ = kNotAdded;
 }
 
 // ------------------------------------------------------------------ router
@@ -378,7 +423,7 @@ void ActiveStream::onUpstreamFailure(UpstreamFailure failure, bool headers_recei
 
 void ActiveStream::respondHeaders(HeaderMap& headers, bool end_stream) {
   Worker& w = session_.worker();
-  bool has_length = setDateAndServer(headers, httpDate(), "meshwasm");
+  bool has_length = setDateAndServer(headers, httpDate(), "meshwasm", spare_date_, &date_at_);
   int status = info_.response_code;
   bool no_body_status = status == 204 || status == 304 || (status >= 100 && status < 200);
   if (end_stream && !has_length && !no_body_status) {

@@ -67,6 +67,18 @@ class ActiveStream final : public FilterChainSink, public UpstreamCallbacks {
 
   Session& session_;
   StreamInfo info_;
+  // Buffers of the strings the connection manager adds that do not fit a std::string inline,
+  // kept from one request to the next: a request's generated x-request-id value and
+  // x-forwarded-proto name, its response's date value. They go out in the maps and are taken
+  // back when the request is over (finalize(), end()), so they cost no allocation per request.
+  // Where each entry went (kNotAdded: not added by this stream).
+  static constexpr size_t kNotAdded = static_cast<size_t>(-1);
+  std::string spare_request_id_;
+  std::string spare_forwarded_proto_;
+  std::string spare_date_;
+  size_t request_id_at_ = kNotAdded;
+  size_t forwarded_proto_at_ = kNotAdded;
+  size_t date_at_ = kNotAdded;
   std::optional<FilterManager> fm_;  // in place: one allocation less per request
   std::shared_ptr<UpstreamRequest> upstream_;
   std::chrono::steady_clock::time_point upstream_start_;

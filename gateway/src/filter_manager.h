@@ -96,6 +96,8 @@ class FilterManager {
   // The request's method is HEAD (known once decodeHeaders ran).
   bool headRequest() const { return head_request_; }
   HeaderMap* requestHeaders() { return request_headers_ ? &*request_headers_ : nullptr; }
+  // The response's header map once headers went to the sink (or a filter got them).
+  HeaderMap* responseHeaders() { return response_headers_ ? &*response_headers_ : nullptr; }
 
  private:
   enum class Stop { None, Headers, Data, Trailers };
