@@ -371,13 +371,21 @@ uint32_t proxySendLocalResponse(WasmInstance& w, const uint64_t* a) {
   constexpr size_t kMemoMaxBytes = 1024;
   auto& memo = w.replyHeadersMemo();
   if (memo.valid && memo.pairs == *headers) {
-    p.headers = memo.headers;
+    if (!memo.headers.empty()) {
+      // Lent instead of copied: the reply gives them back when it used them unchanged (see
+      // HttpStreamImpl::replyThroughResponsePath).
+      p.headers = std::move(memo.headers);
+      memo.headers.clear();
+      memo.valid = false;
+      memo.lent = p.memo_lend = ++memo.lends;
+    }
   } else {
     p.headers = decodeHeaders(*headers);
     if (headers->size() <= kMemoMaxBytes) {
       memo.pairs.assign(*headers);
       memo.headers = p.headers;
       memo.valid = true;
+      memo.lent = 0;
     }
   }
   p.grpc_status = u32(a[7]);

@@ -129,7 +129,7 @@ void fillLocalReply(StreamState::PendingReply& p, bool grpc_request, LocalReply&
   fillLocalReply(p, grpc_request, r, nullptr);
 }
 
-void fillLocalReply(StreamState::PendingReply& p, bool grpc_request, LocalReply& r,
+bool fillLocalReply(StreamState::PendingReply& p, bool grpc_request, LocalReply& r,
                     LocalReplyMemo* memo) {
   r.status = p.status;
   r.grpc_status = static_cast<int32_t>(p.grpc_status);
@@ -145,7 +145,7 @@ void fillLocalReply(StreamState::PendingReply& p, bool grpc_request, LocalReply&
     h.reserve(memo->reply_headers.size() + 2);
     h.assign(memo->reply_headers.begin(), memo->reply_headers.end());
     r.body = std::move(p.body);
-    return;
+    return true;
   }
   const bool remember = !grpc_request && memo != nullptr && p.headers.size() <= kMemoMaxHeaders;
   if (remember) {
@@ -185,7 +185,7 @@ void fillLocalReply(StreamState::PendingReply& p, bool grpc_request, LocalReply&
       memo->reply_headers = h;
       memo->valid = true;
     }
-    return;
+    return false;
   }
   h.emplace_back(":status", "200");
   for (auto& [k, v] : p.headers) h.emplace_back(lowerCaseInPlace(k), std::move(v));
@@ -194,6 +194,7 @@ void fillLocalReply(StreamState::PendingReply& p, bool grpc_request, LocalReply&
   uint32_t grpc = p.grpc_status <= 16 ? p.grpc_status : grpcStatusFromHttp(p.status);
   setHeader(h, "grpc-status", std::to_string(grpc));
   if (!p.body.empty()) setHeader(h, "grpc-message", percentEncode(p.body));
+  return false;
 }
 
 LocalReply buildLocalReply(StreamState::PendingReply p, bool grpc_request) {
@@ -379,8 +380,18 @@ FilterAction HttpStreamImpl::finish(FilterAction action, Stage stage) {
 void HttpStreamImpl::replyThroughResponsePath() {
   // Built in place from the pending reply, which is gone before the response callbacks run
   // (they may send another).
-  fillLocalReply(*state_.pending_reply, state_.is_grpc, reply_.emplace(),
-                 &instance_->localReplyMemo());
+  StreamState::PendingReply& pending = *state_.pending_reply;
+  if (fillLocalReply(pending, state_.is_grpc, reply_.emplace(), &instance_->localReplyMemo()) &&
+      pending.memo_lend != 0) {
+    // Headers lent by proxy_send_local_response's memo, unchanged: back to it unless a decode
+    // refilled it meanwhile.
+    auto& memo = instance_->replyHeadersMemo();
+    if (memo.lent == pending.memo_lend) {
+      memo.headers = std::move(pending.headers);
+      memo.valid = true;
+      memo.lent = 0;
+    }
+  }
   state_.pending_reply.reset();
   details_ = reply_->details;
   response_started_ = true;

@@ -16,7 +16,8 @@ LocalReply buildLocalReply(StreamState::PendingReply pending, bool grpc_request)
 // The same into a fresh `reply`, taking the pending reply's strings.
 void fillLocalReply(StreamState::PendingReply& pending, bool grpc_request, LocalReply& reply);
 // With `memo` (may be null): a reply like the last one remembered gets a copy of its headers.
-void fillLocalReply(StreamState::PendingReply& pending, bool grpc_request, LocalReply& reply,
+// Returns true when it did (the pending reply's headers are left as they were).
+bool fillLocalReply(StreamState::PendingReply& pending, bool grpc_request, LocalReply& reply,
                     LocalReplyMemo* memo);
 // Envoy's reply for a failed VM: 503, empty body, gRPC 14, details "wasm_fail_stream".
 LocalReply failStreamReply(bool grpc_request);

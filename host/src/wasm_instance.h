@@ -52,6 +52,9 @@ struct StreamState {
     std::string body;
     Headers headers;
     uint32_t grpc_status = 0xFFFFFFFFu;
+    // `headers` are WasmInstance::ReplyHeadersMemo's, lent (moved here) under this number; 0:
+    // the reply's own.
+    uint64_t memo_lend = 0;
   };
   std::optional<PendingReply> pending_reply;
   bool continue_request = false;
@@ -229,6 +232,10 @@ class WasmInstance {
     std::string pairs;
     Headers headers;
     bool valid = false;
+    // A pending reply holds `headers` (valid is false meanwhile): the lend's number, 0 when
+    // none. They come back when that reply used them unchanged and no decode refilled the memo.
+    uint64_t lent = 0;
+    uint64_t lends = 0;
   };
   ReplyHeadersMemo& replyHeadersMemo() { return reply_headers_memo_; }
   // The headers of the last local reply (not gRPC) fillLocalReply built.

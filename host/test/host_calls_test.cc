@@ -486,6 +486,44 @@ TEST_F(HostCalls, SendLocalResponseDecodesRepeatedAndChangedHeaderBuffersAlike) 
   EXPECT_EQ(s.pending_reply->headers.size(), 2u);
 }
 
+TEST_F(HostCalls, RepeatedLocalResponsesOfInterleavedStreamsEachGetTheirOwnHeaders) {
+  // The decoded headers of a repeated buffer are lent to one pending reply at a time (not
+  // copied); every other reply meanwhile decodes its own.
+  StreamState a, b, c;
+  Context* ca = enterStream(a);
+  Context* cb = enterStream(b);
+  Context* cc = enterStream(c);
+  std::string pairs = abi::encodePairs(Headers{{"Content-Type", "text/plain"}, {"X-A", "1"}});
+  const Headers expected = {{"content-type", "text/plain"}, {"x-a", "1"}};
+  uint32_t d = put("denied"), body = put("no"), h = put(pairs);
+  auto send = [&](Context* ctx) {
+    ASSERT_TRUE(instance_->setEffective(ctx->id));
+    ASSERT_EQ(call("proxy_send_local_response", {403, d, 6, body, 2, h, pairs.size(), 0}), kOk);
+  };
+  send(ca);  // decoded
+  send(cb);  // lent
+  send(cc);  // decoded again: b holds the remembered map
+  ASSERT_TRUE(a.pending_reply && b.pending_reply && c.pending_reply);
+  EXPECT_EQ(a.pending_reply->headers, expected);
+  EXPECT_EQ(b.pending_reply->headers, expected);
+  EXPECT_EQ(c.pending_reply->headers, expected);
+  EXPECT_EQ(a.pending_reply->memo_lend, 0u);
+  EXPECT_NE(b.pending_reply->memo_lend, 0u);
+  EXPECT_EQ(c.pending_reply->memo_lend, 0u);
+  // Each map is its reply's own.
+  a.pending_reply->headers[0].second = "changed-a";
+  b.pending_reply->headers.clear();
+  c.pending_reply->headers.emplace_back("x-c", "3");
+  send(ca);
+  EXPECT_EQ(a.pending_reply->headers, expected);
+  EXPECT_NE(a.pending_reply->memo_lend, 0u) << "c's decode refilled the memo: lent again";
+  send(cb);
+  EXPECT_EQ(b.pending_reply->headers, expected);
+  EXPECT_EQ(b.pending_reply->memo_lend, 0u);
+  EXPECT_EQ(a.pending_reply->headers, expected);
+  EXPECT_EQ(c.pending_reply->headers.size(), 3u);
+}
+
 TEST_F(HostCalls, GetStatusReportsTheLastCallStatus) {
   instance_->lastStatusCode() = 11;
   instance_->lastStatusMessage() = "reset";
