@@ -40,14 +40,19 @@ bool isGeneratedId(const nlohmann::json& v) {
 TEST_F(GatewayKeepAlive, DeniedAndAllowedRequestsOnOneConnectionEachGetTheirOwnHeaders) {
   const std::string allowed = "GET /headers HTTP/1.1\r\nHost: h\r\nallow: true\r\n";
   const std::string denied = "GET /status/418 HTTP/1.1\r\nHost: h\r\n";
-  std::string raw = roundTrip(gw_->port(), denied + "\r\n" +                               // 0
-                                               allowed + "\r\n" +                          // 1
-                                               denied + "\r\n" +                           // 2
-                                               allowed + "X-Request-Id: given\r\n\r\n" +   // 3
-                                               denied + "x-request-id: d4\r\n\r\n" +       // 4
-                                               allowed + "X-Forwarded-Proto: https\r\n\r\n" +  // 5
-                                               denied + "\r\n" +                           // 6
-                                               allowed + "Connection: close\r\n\r\n");     // 7
+  const std::vector<std::string> requests = {
+      denied + "\r\n",                               // 0
+      allowed + "\r\n",                              // 1
+      denied + "\r\n",                               // 2
+      allowed + "X-Request-Id: given\r\n\r\n",       // 3
+      denied + "x-request-id: d4\r\n\r\n",           // 4
+      allowed + "X-Forwarded-Proto: https\r\n\r\n",  // 5
+      denied + "\r\n",                               // 6
+      allowed + "Connection: close\r\n\r\n",         // 7
+  };
+  std::string pipelined;
+  for (const std::string& r : requests) pipelined += r;
+  std::string raw = roundTrip(gw_->port(), pipelined);
   auto all = parseResponses(raw);
   ASSERT_EQ(all.size(), 8u) << raw;
 
