@@ -1,8 +1,6 @@
 // HttpStreamImpl: callback order, return-code mapping, deferred local replies and stream
 // control, header visibility per phase and fail strategies, as Envoy's HTTP Wasm filter.
 #include <charconv>
-#include <new>
-#include <utility>
 
 #include "host_call_util.h"
 #include "http_stream_impl.h"
@@ -209,53 +207,6 @@ LocalReply failStreamReply(bool grpc_request) {
   p.details = "wasm_fail_stream";
   p.grpc_status = 14;
   return buildLocalReply(std::move(p), grpc_request);
-}
-
-namespace {
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kKeepStreamStorage = false;  // every stream its own block: stale pointers show
-#else
-constexpr bool kKeepStreamStorage = true;
-#endif
-
-// The storage of the last stream freed on this thread, for the next one. Plain thread_locals
-// (no guard on each access); the block is freed when the thread ends, by a release object made
-// the first time one is kept.
-thread_local void* spare_stream = nullptr;
-thread_local bool spare_stream_release = false;
-
-struct SpareStreamRelease {
-  ~SpareStreamRelease() {
-    ::operator delete(spare_stream, sizeof(HttpStreamImpl));
-    spare_stream = nullptr;
-  }
-};
-
-[[gnu::noinline]] void releaseSpareStreamAtThreadExit() {
-  thread_local SpareStreamRelease release;
-  (void)release;
-}
-
-}  // namespace
-
-void* HttpStreamImpl::operator new(size_t size) {
-  if (kKeepStreamStorage && size == sizeof(HttpStreamImpl) && spare_stream != nullptr) {
-    return std::exchange(spare_stream, nullptr);
-  }
-  return ::operator new(size);
-}
-
-void HttpStreamImpl::operator delete(void* p, size_t size) {
-  if (kKeepStreamStorage && size == sizeof(HttpStreamImpl) && spare_stream == nullptr) {
-    spare_stream = p;
-    if (!spare_stream_release) {
-      spare_stream_release = true;
-      releaseSpareStreamAtThreadExit();
-    }
-    return;
-  }
-  ::operator delete(p, size);
 }
 
 HttpStreamImpl::HttpStreamImpl(std::shared_ptr<WasmInstance> instance, StreamCallbacks* callbacks,

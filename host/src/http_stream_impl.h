@@ -28,11 +28,6 @@ class HttpStreamImpl : public HttpStream {
                  FailStrategy strategy);
   ~HttpStreamImpl() override;
 
-  // A thread's streams run one after another: a new stream takes the storage the last one freed
-  // on this thread, so there is no allocation per request (sanitized builds allocate each).
-  static void* operator new(size_t size);
-  static void operator delete(void* p, size_t size);
-
   FilterAction onRequestHeaders(Headers& headers, bool end_stream) override;
   FilterAction onRequestBody(std::string& body, bool end_stream, Headers* trailers) override;
   FilterAction onRequestTrailers(Headers& trailers) override;
