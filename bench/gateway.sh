@@ -46,42 +46,9 @@ admin_port=$(free_port)
 base_port=$(free_port)
 base_admin_port=$(free_port)
 
-# httpbin's teapot, served by the upstream with status 418.
-printf '\n    -=[ teapot ]=-\n\n       _...._\n     .'"'"'  _ _ `.\n    | ."` ^ `". _,\n    \\_;`"---"`|//\n      |       ;/\n      \\_     _/\n        `"""`\n' >"$tmp/teapot.txt"
-nginx_conf() {  # NAME: $tmp/NAME.conf around the http-block contents read from stdin
-  local name=$1 d
-  {
-    echo "daemon off;"
-    echo "worker_processes $workers;"
-    echo "pid $tmp/$name.pid;"
-    echo "error_log $tmp/$name.error.log warn;"
-    echo "events { worker_connections 4096; }"
-    echo "http {"
-    echo "  access_log off;"
-    for d in client_body proxy fastcgi uwsgi scgi; do
-      echo "  ${d}_temp_path $tmp/$name.$d;"
-    done
-    echo "  default_type text/plain;"
-    cat
-    echo "}"
-  } >"$tmp/$name.conf"
-}
 # The upstream both proxies use: its own nginx instance, so its CPU is not counted as the
 # proxy's.
-nginx_conf upstream <<CONF
-  server {
-    listen 127.0.0.1:$upstream_port;
-    location = /status/418 {
-      error_page 418 /teapot.txt;
-      return 418;
-    }
-    location = /teapot.txt {
-      internal;
-      root $tmp;
-      default_type "text/html; charset=utf-8";
-    }
-  }
-CONF
+nginx_teapot_upstream "$upstream_port" | nginx_conf upstream
 # nginx doing what header_auth.wasm does.
 nginx_header_auth_rule "$nginx_port" "$upstream_port" 128 | nginx_conf proxy
 "$nginx_bin" -c "$tmp/upstream.conf" -p "$tmp" 2>"$tmp/upstream.stderr" &

@@ -39,24 +39,7 @@ upstream_port=$(free_port)
 nginx_port=$(free_port)
 gateway_port=$(free_port)
 admin_port=$(free_port)
-printf 'teapot\n' >"$tmp/teapot.txt"
-nginx_conf() {  # NAME: $tmp/NAME.conf around the http-block contents read from stdin
-  {
-    echo "daemon off; worker_processes $workers; pid $tmp/$1.pid; error_log $tmp/$1.error.log warn;"
-    echo "events { worker_connections 4096; }"
-    echo "http { access_log off; default_type text/plain;"
-    for d in client_body proxy fastcgi uwsgi scgi; do echo "  ${d}_temp_path $tmp/$1.$d;"; done
-    cat
-    echo "}"
-  } >"$tmp/$1.conf"
-}
-nginx_conf upstream <<CONF
-  server {
-    listen 127.0.0.1:$upstream_port;
-    location = /status/418 { error_page 418 /teapot.txt; return 418; }
-    location = /teapot.txt { internal; root $tmp; }
-  }
-CONF
+nginx_teapot_upstream "$upstream_port" | nginx_conf upstream
 nginx_header_auth_rule "$nginx_port" "$upstream_port" 128 | nginx_conf proxy
 "$nginx_bin" -c "$tmp/upstream.conf" -p "$tmp" 2>"$tmp/upstream.stderr" &
 pids+=($!)
