@@ -85,6 +85,12 @@ class SocketReaderTest : public ::testing::Test {
     }
     ASSERT_EQ(reading_->events.size(), count);
   }
+  // Every successful read starts the next one in its callback (a keep-alive connection).
+  void keepReading() {
+    reading_->on_read = [](Reading& r) {
+      if (!r.events.back().first) r.read();
+    };
+  }
   // Runs what is ready now, without waiting for anything new.
   void runReady() {
     io_.restart();
@@ -99,9 +105,7 @@ class SocketReaderTest : public ::testing::Test {
 // The keep-alive pattern: each read starts the next one in its callback, before the peer has
 // sent anything more.
 TEST_F(SocketReaderTest, AReadStartedInTheCallbackOfADrainingReadWaitsWithoutTrying) {
-  reading_->on_read = [](Reading& r) {
-    if (!r.events.back().first) r.read();
-  };
+  keepReading();
   reading_->read();
   runReady();
   EXPECT_EQ(reading_->reader.waitedWithoutTrying(), 0u);  // the first read tries at once
@@ -124,9 +128,7 @@ TEST_F(SocketReaderTest, AReadStartedInTheCallbackOfADrainingReadWaitsWithoutTry
 
 TEST_F(SocketReaderTest, TryFirstReadsAlwaysTry) {
   reading_->wait = SocketReader::Wait::TryFirst;
-  reading_->on_read = [](Reading& r) {
-    if (!r.events.back().first) r.read();
-  };
+  keepReading();
   reading_->read();
   send("one");
   runUntilEvents(1);
@@ -142,9 +144,7 @@ TEST_F(SocketReaderTest, TryFirstReadsAlwaysTry) {
 // event reports it. The waiting read says it skipped its try; a try (here recv with MSG_PEEK,
 // as the session's idle check does) finds the close.
 TEST_F(SocketReaderTest, AFinThatCameWithTheLastBytesIsOnlyFoundByATry) {
-  reading_->on_read = [](Reading& r) {
-    if (!r.events.back().first) r.read();
-  };
+  keepReading();
   reading_->read();
   runReady();
   send("bye");
@@ -166,9 +166,7 @@ TEST_F(SocketReaderTest, AFinThatCameWithTheLastBytesIsOnlyFoundByATry) {
 
 TEST_F(SocketReaderTest, WithTryFirstAFinThatCameWithTheLastBytesEndsTheNextRead) {
   reading_->wait = SocketReader::Wait::TryFirst;
-  reading_->on_read = [](Reading& r) {
-    if (!r.events.back().first) r.read();
-  };
+  keepReading();
   reading_->read();
   runReady();
   send("bye");
@@ -193,9 +191,7 @@ TEST_F(SocketReaderTest, BytesSentRightAfterADrainingReadAreDelivered) {
 }
 
 TEST_F(SocketReaderTest, AReadThatFillsTheBufferIsFollowedByATryAtOnce) {
-  reading_->on_read = [](Reading& r) {
-    if (!r.events.back().first) r.read();
-  };
+  keepReading();
   reading_->read();
   runReady();
   send("0123456789ABCDEF!!");  // 18 bytes into an 8-byte buffer
@@ -210,9 +206,7 @@ TEST_F(SocketReaderTest, AReadThatFillsTheBufferIsFollowedByATryAtOnce) {
 
 TEST_F(SocketReaderTest, AnotherOperationOnTheSocketMakesTheNextReadTryFirst) {
   std::optional<SocketReader::OtherOperation> write(std::in_place, reading_->reader);
-  reading_->on_read = [](Reading& r) {
-    if (!r.events.back().first) r.read();
-  };
+  keepReading();
   reading_->read();
   runReady();
   send("x");
@@ -251,9 +245,7 @@ TEST_F(SocketReaderTest, BytesAlreadyWaitingAreReadByTheFirstTry) {
 }
 
 TEST_F(SocketReaderTest, ThePeerClosingEndsAReadWithEndOfFile) {
-  reading_->on_read = [](Reading& r) {
-    if (!r.events.back().first) r.read();
-  };
+  keepReading();
   reading_->read();
   send("last");
   runUntilEvents(1);
