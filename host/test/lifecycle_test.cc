@@ -3,26 +3,14 @@
 // queues, deferred root shutdown and the fail strategies.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <deque>
-#include <fstream>
-#include <sstream>
 
 #include "meshwasm/host/engines.h"
 #include "meshwasm/host/plugin.h"
+#include "test_guest.h"
 
 namespace meshwasm::host {
 namespace {
-
-std::string readGuest(const std::string& name) {
-  const char* dir = std::getenv("MESHWASM_WASM_DIR");
-  std::string path = std::string(dir ? dir : "build/wasm") + "/test_" + name + ".wasm";
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "missing guest module " << path;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class Recorder : public Embedder {
  public:
@@ -72,7 +60,7 @@ class Lifecycle : public ::testing::TestWithParam<std::string> {
     c.vm_configuration = "vm";
     c.fail_strategy = strategy;
     c.reload_backoff = std::chrono::milliseconds(0);
-    auto plugin = Plugin::load(std::move(*engine), readGuest(guest), c);
+    auto plugin = Plugin::load(std::move(*engine), readTestGuest(guest), c);
     if (!plugin) return plugin.status();
     return PluginVm::create(*plugin, shared_, &embedder_);
   }

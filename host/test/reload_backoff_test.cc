@@ -3,30 +3,18 @@
 // and is replaced by the first request after it (Envoy's PluginConfig::maybeReloadHandleIfNeeded).
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <deque>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "meshwasm/host/engines.h"
 #include "meshwasm/host/plugin.h"
+#include "test_guest.h"
 
 namespace meshwasm::host {
 namespace {
 
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
-
-std::string readGuest(const std::string& name) {
-  const char* dir = std::getenv("MESHWASM_WASM_DIR");
-  std::string path = std::string(dir ? dir : "build/wasm") + "/test_" + name + ".wasm";
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "missing guest module " << path;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class LogRecorder : public Embedder {
  public:
@@ -50,7 +38,7 @@ class ReloadBackoff : public ::testing::TestWithParam<std::string> {
     c.reload_max_backoff = max;
     c.reload_random = [random] { return random; };
     c.reload_clock = [now = now_] { return *now; };
-    auto plugin = Plugin::load(std::move(*engine), readGuest("lifecycle"), c);
+    auto plugin = Plugin::load(std::move(*engine), readTestGuest("lifecycle"), c);
     EXPECT_TRUE(plugin.isOk()) << plugin.message();
     if (!plugin) return nullptr;
     auto vm = PluginVm::create(*plugin, std::make_shared<SharedState>(), &embedder_);
@@ -151,7 +139,7 @@ TEST_P(ReloadBackoff, OtherFailStrategiesNeverReload) {
   c.name = "rb";
   c.fail_strategy = FailStrategy::FailClose;
   c.reload_backoff = milliseconds(0);
-  auto plugin = Plugin::load(std::move(*engine), readGuest("lifecycle"), c);
+  auto plugin = Plugin::load(std::move(*engine), readTestGuest("lifecycle"), c);
   ASSERT_TRUE(plugin.isOk()) << plugin.message();
   auto vm = PluginVm::create(*plugin, std::make_shared<SharedState>(), &embedder_);
   ASSERT_TRUE(vm.isOk());
