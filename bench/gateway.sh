@@ -46,16 +46,8 @@ admin_port=$(free_port)
 base_port=$(free_port)
 base_admin_port=$(free_port)
 
-# The upstream both proxies use: its own nginx instance, so its CPU is not counted as the
-# proxy's.
-nginx_teapot_upstream "$upstream_port" | nginx_conf upstream
-# nginx doing what header_auth.wasm does.
-nginx_header_auth_rule "$nginx_port" "$upstream_port" 128 | nginx_conf proxy
-"$nginx_bin" -c "$tmp/upstream.conf" -p "$tmp" 2>"$tmp/upstream.stderr" &
-pids+=($!)
-"$nginx_bin" -c "$tmp/proxy.conf" -p "$tmp" 2>"$tmp/nginx.stderr" &
-nginx_pid=$!
-pids+=($nginx_pid)
+# The upstream both proxies use, and nginx doing what header_auth.wasm does.
+start_nginx_peers "$upstream_port" "$nginx_port"
 "$meshwasm" run --plugin "$plugin" --engine "$engine" --workers "$workers" --no-access-log \
   --log-level "$log_level" \
   --upstream "http://127.0.0.1:$upstream_port" --listen "127.0.0.1:$gateway_port" \

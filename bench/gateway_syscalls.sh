@@ -39,13 +39,7 @@ upstream_port=$(free_port)
 nginx_port=$(free_port)
 gateway_port=$(free_port)
 admin_port=$(free_port)
-nginx_teapot_upstream "$upstream_port" | nginx_conf upstream
-nginx_header_auth_rule "$nginx_port" "$upstream_port" 128 | nginx_conf proxy
-"$nginx_bin" -c "$tmp/upstream.conf" -p "$tmp" 2>"$tmp/upstream.stderr" &
-pids+=($!)
-"$nginx_bin" -c "$tmp/proxy.conf" -p "$tmp" 2>"$tmp/nginx.stderr" &
-nginx_pid=$!
-pids+=($nginx_pid)
+start_nginx_peers "$upstream_port" "$nginx_port"
 "$meshwasm" run --plugin "$plugin" --engine "$engine" --workers "$workers" --no-access-log \
   --log-level warning --upstream "http://127.0.0.1:$upstream_port" \
   --listen "127.0.0.1:$gateway_port" --admin "127.0.0.1:$admin_port" 2>"$tmp/gateway.stderr" &

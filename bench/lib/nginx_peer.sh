@@ -66,3 +66,16 @@ nginx_teapot_upstream() {
   }
 CONF
 }
+
+# start_nginx_peers UPSTREAM_PORT PROXY_PORT starts the teapot upstream (its own nginx, so its CPU
+# is not counted as the proxy's) and nginx doing header_auth.wasm's job in front of it; their
+# pids go to $pids, the proxy's master pid to $nginx_pid. Needs $nginx_bin, $tmp and $workers.
+start_nginx_peers() {
+  nginx_teapot_upstream "$1" | nginx_conf upstream
+  nginx_header_auth_rule "$2" "$1" 128 | nginx_conf proxy
+  "$nginx_bin" -c "$tmp/upstream.conf" -p "$tmp" 2>"$tmp/upstream.stderr" &
+  pids+=($!)
+  "$nginx_bin" -c "$tmp/proxy.conf" -p "$tmp" 2>"$tmp/nginx.stderr" &
+  nginx_pid=$!
+  pids+=($nginx_pid)
+}
