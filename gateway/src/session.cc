@@ -49,13 +49,13 @@ Session::Session(Worker& worker, asio::ip::tcp::socket socket)
   // First write attempts are direct non-blocking sends.
   socket_.non_blocking(true, ec);
   worker_.sessions.insert(this);
-  worker_.http_stats.cx_total.fetch_add(1, std::memory_order_relaxed);
-  worker_.http_stats.cx_active.fetch_add(1, std::memory_order_relaxed);
+  HttpStats::add(worker_.http_stats.cx_total);
+  HttpStats::add(worker_.http_stats.cx_active);
 }
 
 Session::~Session() {
   worker_.sessions.erase(this);
-  worker_.http_stats.cx_active.fetch_sub(1, std::memory_order_relaxed);
+  HttpStats::add<int64_t>(worker_.http_stats.cx_active, -1);
 }
 
 void Session::start() {
@@ -113,7 +113,7 @@ void Session::onRead(const error_code& ec, size_t n) {
   if (ec) {
     if (stream_ && !stream_done_pending_) {
       // The client went away mid-stream: the stream ends (plugins see their end callbacks).
-      worker_.http_stats.rq_rx_reset.fetch_add(1, std::memory_order_relaxed);
+      HttpStats::add(worker_.http_stats.rq_rx_reset);
       stream_->downstreamDisconnected();
       finishStream();
     }
@@ -173,8 +173,8 @@ void Session::onHeaders(HeaderMap headers, bool end_stream) {
     headers.remove("expect");
     if (!end_stream) write("HTTP/1.1 100 Continue\r\n\r\n");
   }
-  worker_.http_stats.rq_total.fetch_add(1, std::memory_order_relaxed);
-  worker_.http_stats.rq_active.fetch_add(1, std::memory_order_relaxed);
+  HttpStats::add(worker_.http_stats.rq_total);
+  HttpStats::add(worker_.http_stats.rq_active);
   // The connection's stream and filter chain, made for its first request, serve the next ones.
   if (!stream_storage_) stream_storage_.emplace(*this);
   stream_ = &*stream_storage_;
@@ -197,7 +197,7 @@ void Session::onTrailers(HeaderMap trailers) {
 }
 
 void Session::protocolError(DecodeResult result) {
-  worker_.http_stats.cx_protocol_error.fetch_add(1, std::memory_order_relaxed);
+  HttpStats::add(worker_.http_stats.cx_protocol_error);
   int status = 400;
   std::string_view body = "Bad Request";
   if (result == DecodeResult::HeadersTooLarge) {
@@ -246,12 +246,26 @@ void Session::sendDirect(int status, std::string_view body, bool close) {
 // ------------------------------------------------------------------ writing
 
 // Only the read handler opens this scope, and it holds the session: no reference is taken.
-Session::EventScope::EventScope(Session& session) : session_(session) { ++session_.event_depth_; }
+Session::EventScope::EventScope(Session& session) : session_(session) {
+  if (session_.event_depth_++ == 0) session_.event_now_taken_ = false;
+}
 
 Session::EventScope::~EventScope() { session_.leaveEvent(); }
 
 void Session::enterEvent() {
-  if (event_depth_++ == 0) event_keep_alive_ = shared_from_this();
+  if (event_depth_++ == 0) {
+    event_keep_alive_ = shared_from_this();
+    event_now_taken_ = false;
+  }
+}
+
+std::chrono::steady_clock::time_point Session::now() {
+  if (event_depth_ == 0) return std::chrono::steady_clock::now();
+  if (!event_now_taken_) {
+    event_now_ = std::chrono::steady_clock::now();
+    event_now_taken_ = true;
+  }
+  return event_now_;
 }
 
 void Session::leaveEvent() {
@@ -386,7 +400,7 @@ void Session::finishStream() {
   HeaderMap used;
   if (HeaderMap* headers = stream->requestHeaders()) used = std::move(*headers);
   stream->end();
-  worker_.http_stats.rq_active.fetch_sub(1, std::memory_order_relaxed);
+  HttpStats::add<int64_t>(worker_.http_stats.rq_active, -1);
   if (closed_) {
     stream_storage_.reset();  // no next request: the filters (and their VMs) are let go
     return;
@@ -468,7 +482,7 @@ void Session::arm(TimerKind kind) {
     timer_deadline_ = std::chrono::steady_clock::time_point::max();
     return;  // a pending wait finds no deadline and stops
   }
-  timer_deadline_ = std::chrono::steady_clock::now() + d;
+  timer_deadline_ = now() + d;
   if (timer_waiting_ && timer_.expiry() <= timer_deadline_) return;  // re-waits when it fires
   waitTimer();
 }
@@ -504,12 +518,12 @@ void Session::onTimer(TimerKind kind) {
       return;
     case TimerKind::RequestHeaders:
       if (stream_) return;
-      worker_.http_stats.rq_timeout.fetch_add(1, std::memory_order_relaxed);
+      HttpStats::add(worker_.http_stats.rq_timeout);
       sendDirect(408, "request timeout", true);
       return;
     case TimerKind::StreamIdle:
       if (!stream_ || request_complete_) return;
-      worker_.http_stats.rq_timeout.fetch_add(1, std::memory_order_relaxed);
+      HttpStats::add(worker_.http_stats.rq_timeout);
       request_complete_ = true;
       close_after_stream_ = true;
       stream_->streamIdleTimeout();

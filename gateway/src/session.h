@@ -66,6 +66,10 @@ class Session : public std::enable_shared_from_this<Session>,
   bool requestComplete() const { return request_complete_; }
   bool keepAlive() const { return request_keep_alive_; }
   bool http10() const { return request_http10_; }
+  // The steady clock as of the current event: its first caller reads the clock and later
+  // callers in the same event get that reading, so a request's start, its upstream timing and
+  // its timers cost one read. Outside any event, a fresh reading.
+  std::chrono::steady_clock::time_point now();
 
   // MessageCallbacks (request side)
   void onHeaders(HeaderMap headers, bool end_stream) override;
@@ -122,6 +126,8 @@ class Session : public std::enable_shared_from_this<Session>,
   std::string out_;
   std::string write_buf_;
   int event_depth_ = 0;
+  std::chrono::steady_clock::time_point event_now_{};  // the current event's reading, if taken
+  bool event_now_taken_ = false;
   std::shared_ptr<Session> event_keep_alive_;  // held by enterEvent() until leaveEvent()
   bool reading_ = false;
   bool retry_read_ = false;  // the idle check cancelled the read to start it again

@@ -117,11 +117,11 @@ void HttpStats::publish(Stats& stats, std::vector<const HttpStats*> all) {
 
 void HttpStats::countResponse(int status) {
   switch (status / 100) {
-    case 1: rq_1xx.fetch_add(1, std::memory_order_relaxed); break;
-    case 2: rq_2xx.fetch_add(1, std::memory_order_relaxed); break;
-    case 3: rq_3xx.fetch_add(1, std::memory_order_relaxed); break;
-    case 4: rq_4xx.fetch_add(1, std::memory_order_relaxed); break;
-    case 5: rq_5xx.fetch_add(1, std::memory_order_relaxed); break;
+    case 1: add(rq_1xx); break;
+    case 2: add(rq_2xx); break;
+    case 3: add(rq_3xx); break;
+    case 4: add(rq_4xx); break;
+    case 5: add(rq_5xx); break;
     default: break;
   }
 }

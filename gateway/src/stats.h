@@ -58,6 +58,14 @@ struct alignas(64) HttpStats {
   Stats::Counter rq_timeout{0};
   Stats::Counter cx_protocol_error{0};
   Stats::Counter rq_rx_reset{0};
+  // Only the owning worker's thread writes these, so an update is a plain load and store, not a
+  // locked read-modify-write; readers on other threads still see whole values.
+  template <typename T>
+  static void add(std::atomic<T>& stat, T delta) {
+    stat.store(stat.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+  }
+  static void add(Stats::Counter& stat) { add<uint64_t>(stat, 1); }
+  static void add(Stats::Gauge& stat) { add<int64_t>(stat, 1); }
   void countResponse(int status);
   // Registers the sums over `all` (which must outlive `stats`' renderings) under Envoy's names.
   static void publish(Stats& stats, std::vector<const HttpStats*> all);
