@@ -331,7 +331,7 @@ void Session::flush() {
   // Send now (one syscall, no completion to dispatch); the asynchronous write takes over only
   // for what the socket did not accept.
   error_code ec;
-  size_t n = socket_.write_some(asio::buffer(write_buf_), ec);
+  size_t n = sendNow(socket_.native_handle(), write_buf_.data(), write_buf_.size(), ec);
   if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
     write_buf_.clear();
     writing_ = true;  // nothing more is written
@@ -447,7 +447,7 @@ void Session::idleCheck() {
   char byte = 0;
   ssize_t n;
   do {
-    n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    n = recvNow(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   } while (n < 0 && errno == EINTR);
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
     closeNow();  // the client has closed (or the connection failed): nothing more will come

@@ -1,7 +1,9 @@
 #include "socket_reader.h"
 
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/execution/context.hpp>
@@ -22,6 +24,37 @@ namespace meshwasm::gateway {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+ssize_t recvNow(int fd, void* data, size_t size, int flags) {
+  return ::recv(fd, data, size, flags);
+}
+static ssize_t sendCall(int fd, const void* data, size_t size) {
+  return ::send(fd, data, size, MSG_NOSIGNAL);
+}
+#else
+ssize_t recvNow(int fd, void* data, size_t size, int flags) {
+  return ::syscall(SYS_recvfrom, fd, data, size, flags, nullptr, nullptr);
+}
+static ssize_t sendCall(int fd, const void* data, size_t size) {
+  return ::syscall(SYS_sendto, fd, data, size, MSG_NOSIGNAL, nullptr, 0);
+}
+#endif
+
+size_t sendNow(int fd, const void* data, size_t size, error_code& ec) {
+  for (;;) {
+    const ssize_t n = sendCall(fd, data, size);
+    if (n >= 0) {
+      ec = error_code();
+      return static_cast<size_t>(n);
+    }
+    if (errno == EINTR) continue;
+    ec = (errno == EAGAIN || errno == EWOULDBLOCK)
+             ? error_code(asio::error::would_block)
+             : error_code(errno, asio::error::get_system_category());
+    return 0;
+  }
+}
 
 SocketReader::SocketReader(ReactorSocket& socket, Callback callback, void* target)
     : reactor_op(error_code(), &SocketReader::perform, &SocketReader::complete),
@@ -72,7 +105,7 @@ asio::detail::reactor_op::status SocketReader::perform(reactor_op* base) {
     return not_done;  // queued for the next readiness event, with no system call
   }
   for (;;) {
-    const ssize_t n = ::recv(self->socket_.native_handle(), self->data_, self->size_, 0);
+    const ssize_t n = recvNow(self->socket_.native_handle(), self->data_, self->size_);
     if (n > 0) {
       self->ec_ = error_code();
       self->bytes_transferred_ = static_cast<size_t>(n);

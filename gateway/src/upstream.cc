@@ -303,7 +303,7 @@ class TcpUpstreamRequest final : public UpstreamRequest,
     // Send now (one syscall, no completion to dispatch); the asynchronous write takes over only
     // for what the socket did not accept.
     error_code wec;
-    size_t n = conn_->socket.write_some(asio::buffer(write_buf_), wec);
+    size_t n = sendNow(conn_->socket.native_handle(), write_buf_.data(), write_buf_.size(), wec);
     if (wec && wec != asio::error::would_block && wec != asio::error::try_again) {
       write_buf_.clear();
       writing_ = true;  // nothing more is written

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -289,6 +290,47 @@ TEST(SocketReader, AReadStillWaitingWhenTheIoContextGoesIsDroppedWithoutItsCallb
   }
   EXPECT_TRUE(weak.expired());
   EXPECT_EQ(*calls, 0);
+}
+
+// sendNow and recvNow on a non-blocking connected pair: what was sent is what arrives, a full
+// send buffer is would_block (not a partial hang), a peer that is gone is an error and no
+// SIGPIPE, and recvNow reports "nothing yet" and the peer's close as recv() does.
+TEST(SocketCalls, SendNowAndRecvNowMoveBytesAndReportFullBuffersAndClosedPeers) {
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair), 0);
+  error_code ec;
+  EXPECT_EQ(sendNow(pair[0], "hello", 5, ec), 5u);
+  EXPECT_FALSE(ec);
+  char buffer[16];
+  EXPECT_EQ(recvNow(pair[1], buffer, sizeof buffer), 5);
+  EXPECT_EQ(std::string(buffer, 5), "hello");
+  errno = 0;
+  EXPECT_EQ(recvNow(pair[1], buffer, sizeof buffer), -1);
+  EXPECT_TRUE(errno == EAGAIN || errno == EWOULDBLOCK);
+
+  // Fill the send buffer: the last call accepts nothing and says would_block.
+  const std::string chunk(65536, 'x');
+  size_t total = 0;
+  for (int i = 0; i < 10000; ++i) {
+    size_t n = sendNow(pair[0], chunk.data(), chunk.size(), ec);
+    total += n;
+    if (ec) break;
+  }
+  EXPECT_EQ(ec, asio::error::would_block);
+  EXPECT_GT(total, 0u);
+
+  // The peer closes with bytes unread: the sender gets EPIPE, and the test process is still
+  // alive (MSG_NOSIGNAL).
+  ::close(pair[1]);
+  EXPECT_EQ(sendNow(pair[0], "more", 4, ec), 0u);
+  EXPECT_EQ(ec, error_code(EPIPE, asio::error::get_system_category()));
+  ::close(pair[0]);
+
+  int closed[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, closed), 0);
+  ::close(closed[0]);
+  EXPECT_EQ(recvNow(closed[1], buffer, sizeof buffer), 0);  // end of stream
+  ::close(closed[1]);
 }
 
 }  // namespace
