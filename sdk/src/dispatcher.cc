@@ -133,9 +133,12 @@ struct Dispatcher {
                ? static_cast<RootContext*>(context)
                : nullptr;
   }
-  static HttpContext* http(uint32_t id) {
+  // The HTTP context `id` when its class overrides `callback` (an inherits:: bit); nullptr
+  // when there is none or the SDK's default answers.
+  static HttpContext* http(uint32_t id, uint16_t callback) {
     ContextBase* context = find(id);
-    return (context != nullptr && context->kind() == ContextKind::Http)
+    return (context != nullptr && context->kind() == ContextKind::Http &&
+            !context->inherits(callback))
                ? static_cast<HttpContext*>(context)
                : nullptr;
   }
@@ -162,7 +165,7 @@ struct Dispatcher {
                                : new RootContext(id, root_id);
     context->registration_ = registration;
     insert(id, context);
-    context->onCreate();
+    if (!context->inherits(inherits::kOnCreate)) context->onCreate();
   }
 
   static void createChild(uint32_t id, uint32_t parent_id) {
@@ -182,7 +185,7 @@ struct Dispatcher {
     if (!context) return;
     ContextBase* raw = context.release();
     insert(id, raw);
-    raw->onCreate();
+    if (!raw->inherits(inherits::kOnCreate)) raw->onCreate();
   }
 };
 
@@ -289,68 +292,72 @@ void proxy_on_upstream_connection_close(uint32_t context_id, uint32_t peer_type)
 
 uint32_t proxy_on_request_headers(uint32_t context_id, uint32_t num_headers,
                                   uint32_t end_of_stream) {
-  auto* http = Dispatcher::http(context_id);
+  auto* http = Dispatcher::http(context_id, meshwasm::sdk::inherits::kOnRequestHeaders);
   return static_cast<uint32_t>(http != nullptr
                                    ? http->onRequestHeaders(num_headers, end_of_stream != 0)
                                    : meshwasm::sdk::FilterHeadersStatus::Continue);
 }
 
 uint32_t proxy_on_request_body(uint32_t context_id, uint32_t body_size, uint32_t end_of_stream) {
-  auto* http = Dispatcher::http(context_id);
+  auto* http = Dispatcher::http(context_id, meshwasm::sdk::inherits::kOnRequestBody);
   return static_cast<uint32_t>(http != nullptr ? http->onRequestBody(body_size, end_of_stream != 0)
                                                : meshwasm::sdk::FilterDataStatus::Continue);
 }
 
 uint32_t proxy_on_request_trailers(uint32_t context_id, uint32_t num_trailers) {
-  auto* http = Dispatcher::http(context_id);
+  auto* http = Dispatcher::http(context_id, meshwasm::sdk::inherits::kOnRequestTrailers);
   return static_cast<uint32_t>(http != nullptr ? http->onRequestTrailers(num_trailers)
                                                : meshwasm::sdk::FilterTrailersStatus::Continue);
 }
 
 uint32_t proxy_on_request_metadata(uint32_t context_id, uint32_t num_elements) {
-  auto* http = Dispatcher::http(context_id);
+  auto* http = Dispatcher::http(context_id, meshwasm::sdk::inherits::kOnRequestMetadata);
   return static_cast<uint32_t>(http != nullptr ? http->onRequestMetadata(num_elements)
                                                : meshwasm::sdk::FilterMetadataStatus::Continue);
 }
 
 uint32_t proxy_on_response_headers(uint32_t context_id, uint32_t num_headers,
                                    uint32_t end_of_stream) {
-  auto* http = Dispatcher::http(context_id);
+  auto* http = Dispatcher::http(context_id, meshwasm::sdk::inherits::kOnResponseHeaders);
   return static_cast<uint32_t>(http != nullptr
                                    ? http->onResponseHeaders(num_headers, end_of_stream != 0)
                                    : meshwasm::sdk::FilterHeadersStatus::Continue);
 }
 
 uint32_t proxy_on_response_body(uint32_t context_id, uint32_t body_size, uint32_t end_of_stream) {
-  auto* http = Dispatcher::http(context_id);
+  auto* http = Dispatcher::http(context_id, meshwasm::sdk::inherits::kOnResponseBody);
   return static_cast<uint32_t>(http != nullptr ? http->onResponseBody(body_size, end_of_stream != 0)
                                                : meshwasm::sdk::FilterDataStatus::Continue);
 }
 
 uint32_t proxy_on_response_trailers(uint32_t context_id, uint32_t num_trailers) {
-  auto* http = Dispatcher::http(context_id);
+  auto* http = Dispatcher::http(context_id, meshwasm::sdk::inherits::kOnResponseTrailers);
   return static_cast<uint32_t>(http != nullptr ? http->onResponseTrailers(num_trailers)
                                                : meshwasm::sdk::FilterTrailersStatus::Continue);
 }
 
 uint32_t proxy_on_response_metadata(uint32_t context_id, uint32_t num_elements) {
-  auto* http = Dispatcher::http(context_id);
+  auto* http = Dispatcher::http(context_id, meshwasm::sdk::inherits::kOnResponseMetadata);
   return static_cast<uint32_t>(http != nullptr ? http->onResponseMetadata(num_elements)
                                                : meshwasm::sdk::FilterMetadataStatus::Continue);
 }
 
 void proxy_on_log(uint32_t context_id) {
-  if (auto* context = Dispatcher::find(context_id)) context->onLog();
+  auto* context = Dispatcher::find(context_id);
+  if (context != nullptr && !context->inherits(meshwasm::sdk::inherits::kOnLog)) context->onLog();
 }
 
 uint32_t proxy_on_done(uint32_t context_id) {
   auto* context = Dispatcher::find(context_id);
-  return (context == nullptr || context->onDone()) ? 1 : 0;
+  return (context == nullptr || context->inherits(meshwasm::sdk::inherits::kOnDone) ||
+          context->onDone())
+             ? 1
+             : 0;
 }
 
 void proxy_on_delete(uint32_t context_id) {
   if (auto* context = Dispatcher::find(context_id)) {
-    context->onDelete();
+    if (!context->inherits(meshwasm::sdk::inherits::kOnDelete)) context->onDelete();
     Dispatcher::erase(context_id);
   }
 }

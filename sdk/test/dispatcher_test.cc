@@ -2,6 +2,7 @@
 // right context, defaults answer Continue / true, registration by root_id, context lifetime.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -154,10 +155,63 @@ class DefaultHttp : public HttpContext {
   using HttpContext::HttpContext;
 };
 
+// Overrides two callbacks in a base class of the registered one, and hides onLog with an
+// overload of another signature (the SDK must keep calling the virtual onLog then).
+class MiddleHttp : public HttpContext {
+ public:
+  using HttpContext::HttpContext;
+  FilterHeadersStatus onResponseHeaders(uint32_t n, bool) override {
+    record(id(), "middle_response_headers(" + toDecimal(n) + ")");
+    return FilterHeadersStatus::StopIteration;
+  }
+  void onDelete() override { record(id(), "middle_delete"); }
+};
+class LeafHttp : public MiddleHttp {
+ public:
+  using MiddleHttp::MiddleHttp;
+  void onLog(int) {}
+};
+
 MESHWASM_REGISTER_HTTP_PLUGIN(RecordingRoot, RecordingHttp, "recording");
+MESHWASM_REGISTER_HTTP_PLUGIN(RootContext, LeafHttp, "leaf");
 MESHWASM_REGISTER_STREAM_PLUGIN(RecordingRoot, RecordingStream, "tcp");
 MESHWASM_REGISTER_HTTP_PLUGIN(RootContext, DefaultHttp, "defaults");
 MESHWASM_REGISTER_HTTP_PLUGIN(DelayedRoot, DefaultHttp, "delayed");
+
+constexpr uint16_t kAllHttpCallbacks = 0x0fff;
+
+TEST(InheritedCallbacks, ClassOverridingNothingLeavesEveryCallbackToTheDefaults) {
+  static_assert(detail::inheritedCallbacks<DefaultHttp>() == kAllHttpCallbacks);
+  static_assert(detail::inheritedCallbacks<HttpContext>() == kAllHttpCallbacks);
+  static_assert(detail::inheritedCallbacks<RootContext>() ==
+                (inherits::kOnCreate | inherits::kOnDone | inherits::kOnLog | inherits::kOnDelete));
+}
+
+TEST(InheritedCallbacks, OverridesAreSeenInTheClassAndInItsBases) {
+  static_assert(detail::inheritedCallbacks<RecordingHttp>() == 0);
+  static_assert(detail::inheritedCallbacks<RecordingRoot>() == 0);
+  // DelayedRoot overrides onCreate itself and the rest through RecordingRoot.
+  static_assert(detail::inheritedCallbacks<DelayedRoot>() == 0);
+  static_assert(detail::inheritedCallbacks<MiddleHttp>() ==
+                (kAllHttpCallbacks & ~(inherits::kOnResponseHeaders | inherits::kOnDelete)));
+}
+
+TEST(InheritedCallbacks, ANameHiddenByAnOverloadCountsAsOverridden) {
+  static_assert(detail::inheritedCallbacks<LeafHttp>() ==
+                (kAllHttpCallbacks &
+                 ~(inherits::kOnResponseHeaders | inherits::kOnDelete | inherits::kOnLog)));
+}
+
+TEST(InheritedCallbacks, FactoriesRecordTheBitsInTheContext) {
+  RootContext root(1, "");
+  const std::unique_ptr<HttpContext> leaf = makeHttpContext<LeafHttp>(2, &root);
+  EXPECT_TRUE(leaf->inherits(inherits::kOnRequestHeaders | inherits::kOnResponseBody));
+  EXPECT_FALSE(leaf->inherits(inherits::kOnResponseHeaders));
+  EXPECT_FALSE(leaf->inherits(inherits::kOnRequestHeaders | inherits::kOnDelete));
+  // A context made without the SDK's factories keeps calling every callback.
+  const DefaultHttp plain(3, &root);
+  EXPECT_FALSE(plain.inherits(inherits::kOnRequestHeaders));
+}
 
 class Dispatcher : public ::testing::Test {
  protected:
@@ -288,6 +342,20 @@ TEST_F(Dispatcher, DefaultsAnswerContinueAndTrue) {
   EXPECT_TRUE(host.doneContext(http));
   EXPECT_TRUE(host.doneContext(root));
   EXPECT_TRUE(host.logs().empty());
+}
+
+TEST_F(Dispatcher, CallsCallbacksOverriddenInABaseClassAndAnswersTheRestWithDefaults) {
+  const uint32_t root = host.startPlugin("", "leaf");
+  ASSERT_NE(root, 0u);
+  const uint32_t http = host.createHttpContext(root);
+  EXPECT_EQ(host.requestHeaders(http, {{"a", "b"}}), FilterHeadersStatus::Continue);
+  EXPECT_EQ(host.responseHeaders(http, {{":status", "200"}, {"c", "d"}}),
+            FilterHeadersStatus::StopIteration);
+  EXPECT_EQ(host.responseBody(http, "y", true), FilterDataStatus::Continue);
+  host.completeHttpContext(http);
+  EXPECT_TRUE(host.deleted(http));
+  EXPECT_EQ(events(),
+            (std::vector<std::string>{"2:middle_response_headers(2)", "2:middle_delete"}));
 }
 
 TEST_F(Dispatcher, UnregisteredRootIdGetsAPlainRootContextWithoutStreams) {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "meshwasm/sdk/common.h"
@@ -22,6 +23,26 @@ struct Registration;
 struct CallTable;
 struct CallRouting;
 
+// Callbacks a context class leaves to the SDK's defaults (one bit each). The factories of
+// registration.h record them in every context they create, so the dispatcher answers those
+// callbacks itself (the default's answer) instead of calling the virtual default.
+namespace inherits {
+enum : uint16_t {
+  kOnCreate = 1u << 0,
+  kOnDone = 1u << 1,
+  kOnLog = 1u << 2,
+  kOnDelete = 1u << 3,
+  kOnRequestHeaders = 1u << 4,
+  kOnRequestBody = 1u << 5,
+  kOnRequestTrailers = 1u << 6,
+  kOnRequestMetadata = 1u << 7,
+  kOnResponseHeaders = 1u << 8,
+  kOnResponseBody = 1u << 9,
+  kOnResponseTrailers = 1u << 10,
+  kOnResponseMetadata = 1u << 11,
+};
+}  // namespace inherits
+
 class ContextBase {
  public:
   ContextBase(uint32_t id, ContextKind kind) : id_(id), kind_(kind) {}
@@ -31,6 +52,9 @@ class ContextBase {
 
   uint32_t id() const { return id_; }
   ContextKind kind() const { return kind_; }
+  // True when the context's class keeps the SDK's default of every callback in `callbacks`
+  // (inherits:: bits), as its factory recorded; false when unknown.
+  bool inherits(uint16_t callbacks) const { return (inherited_ & callbacks) == callbacks; }
 
   // Right after the SDK created and recorded the context.
   virtual void onCreate() {}
@@ -43,8 +67,12 @@ class ContextBase {
   virtual void onDelete() {}
 
  private:
+  template <typename T>
+  friend T* recordInherited(T* context);
+
   uint32_t id_;
   ContextKind kind_;
+  uint16_t inherited_ = 0;  // inherits:: bits; 0 (call every callback) unless a factory knows
 };
 
 // Called with the response of an HTTP callout. num_headers 0 means the call failed (reset,
@@ -165,6 +193,62 @@ class HttpContext : public ContextBase {
  private:
   RootContext* root_;
 };
+
+namespace detail {
+
+// Whether T keeps Base's `name` unchanged: then &T::name is a pointer to a member of Base. A
+// name T overloads or hides (even with another signature) counts as overridden.
+#define MESHWASM_SDK_INHERITS(Base, name, Type)                                      \
+  template <typename T>                                                              \
+  constexpr bool inherits_##name() {                                                 \
+    if constexpr (requires { &T::name; }) {                                          \
+      return std::is_same_v<decltype(&T::name), std::type_identity_t<Type> Base::*>; \
+    } else {                                                                         \
+      return false;                                                                  \
+    }                                                                                \
+  }
+MESHWASM_SDK_INHERITS(ContextBase, onCreate, void())
+MESHWASM_SDK_INHERITS(ContextBase, onDone, bool())
+MESHWASM_SDK_INHERITS(ContextBase, onLog, void())
+MESHWASM_SDK_INHERITS(ContextBase, onDelete, void())
+MESHWASM_SDK_INHERITS(HttpContext, onRequestHeaders, FilterHeadersStatus(uint32_t, bool))
+MESHWASM_SDK_INHERITS(HttpContext, onRequestBody, FilterDataStatus(size_t, bool))
+MESHWASM_SDK_INHERITS(HttpContext, onRequestTrailers, FilterTrailersStatus(uint32_t))
+MESHWASM_SDK_INHERITS(HttpContext, onRequestMetadata, FilterMetadataStatus(uint32_t))
+MESHWASM_SDK_INHERITS(HttpContext, onResponseHeaders, FilterHeadersStatus(uint32_t, bool))
+MESHWASM_SDK_INHERITS(HttpContext, onResponseBody, FilterDataStatus(size_t, bool))
+MESHWASM_SDK_INHERITS(HttpContext, onResponseTrailers, FilterTrailersStatus(uint32_t))
+MESHWASM_SDK_INHERITS(HttpContext, onResponseMetadata, FilterMetadataStatus(uint32_t))
+#undef MESHWASM_SDK_INHERITS
+
+// The inherits:: bits of context class T (HTTP callbacks only when T is an HttpContext).
+template <typename T>
+constexpr uint16_t inheritedCallbacks() {
+  uint16_t bits = (inherits_onCreate<T>() ? inherits::kOnCreate : 0) |
+                  (inherits_onDone<T>() ? inherits::kOnDone : 0) |
+                  (inherits_onLog<T>() ? inherits::kOnLog : 0) |
+                  (inherits_onDelete<T>() ? inherits::kOnDelete : 0);
+  if constexpr (std::is_base_of_v<HttpContext, T>) {
+    bits |= (inherits_onRequestHeaders<T>() ? inherits::kOnRequestHeaders : 0) |
+            (inherits_onRequestBody<T>() ? inherits::kOnRequestBody : 0) |
+            (inherits_onRequestTrailers<T>() ? inherits::kOnRequestTrailers : 0) |
+            (inherits_onRequestMetadata<T>() ? inherits::kOnRequestMetadata : 0) |
+            (inherits_onResponseHeaders<T>() ? inherits::kOnResponseHeaders : 0) |
+            (inherits_onResponseBody<T>() ? inherits::kOnResponseBody : 0) |
+            (inherits_onResponseTrailers<T>() ? inherits::kOnResponseTrailers : 0) |
+            (inherits_onResponseMetadata<T>() ? inherits::kOnResponseMetadata : 0);
+  }
+  return bits;
+}
+
+}  // namespace detail
+
+// Records in `context` (a new object of exactly class T) the callbacks T leaves to the defaults.
+template <typename T>
+T* recordInherited(T* context) {
+  context->inherited_ = detail::inheritedCallbacks<T>();
+  return context;
+}
 
 class StreamContext : public ContextBase {
  public:

@@ -36,15 +36,15 @@ class RegisterContextFactory {
 
 template <typename T>
 std::unique_ptr<RootContext> makeRootContext(uint32_t id, std::string_view root_id) {
-  return std::unique_ptr<RootContext>(new T(id, root_id));
+  return std::unique_ptr<RootContext>(recordInherited(new T(id, root_id)));
 }
 template <typename T>
 std::unique_ptr<HttpContext> makeHttpContext(uint32_t id, RootContext* root) {
-  return std::unique_ptr<HttpContext>(new T(id, root));
+  return std::unique_ptr<HttpContext>(recordInherited(new T(id, root)));
 }
 template <typename T>
 std::unique_ptr<StreamContext> makeStreamContext(uint32_t id, RootContext* root) {
-  return std::unique_ptr<StreamContext>(new T(id, root));
+  return std::unique_ptr<StreamContext>(recordInherited(new T(id, root)));
 }
 
 }  // namespace meshwasm::sdk
