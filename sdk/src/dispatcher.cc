@@ -104,7 +104,10 @@ struct Dispatcher {
       slots = static_cast<Slot*>(grown);
       slot_capacity = capacity;
     }
-    std::memmove(slots + at + 1, slots + at, (slot_count - at) * sizeof(Slot));
+    // Usually the newest context goes last: no move (memory.copy costs a call even for 0 bytes).
+    if (at != slot_count) {
+      std::memmove(slots + at + 1, slots + at, (slot_count - at) * sizeof(Slot));
+    }
     slots[at] = Slot{id, context};
     ++slot_count;
     // The new context is the one the host calls next.
@@ -116,8 +119,10 @@ struct Dispatcher {
     const size_t at = indexOf(id);
     if (at < slot_count && slots[at].id == id) {
       ContextBase* context = slots[at].context;
-      std::memmove(slots + at, slots + at + 1, (slot_count - at - 1) * sizeof(Slot));
       --slot_count;
+      if (at != slot_count) {
+        std::memmove(slots + at, slots + at + 1, (slot_count - at) * sizeof(Slot));
+      }
       if (last_id == id) {
         // The oldest live context, usually the root the next stream context is created on.
         last_id = slot_count != 0 ? slots[0].id : 0;
