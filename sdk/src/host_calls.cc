@@ -202,10 +202,16 @@ std::vector<std::string> getHeaderMapValues(MapType map, std::string_view key) {
 std::optional<HostBuffer> getHeaderMapValue(MapType map, std::string_view key, WasmResult* status) {
   char* data = nullptr;
   size_t size = 0;
-  const WasmResult result = check(
-      "proxy_get_header_map_value",
-      proxy_get_header_map_value(static_cast<uint32_t>(map), key.data(), key.size(), &data, &size),
-      answers(W::NotFound, W::BadArgument));
+  const uint32_t raw =
+      proxy_get_header_map_value(static_cast<uint32_t>(map), key.data(), key.size(), &data, &size);
+  if (raw == static_cast<uint32_t>(W::NotFound)) {
+    // The usual answer for an optional header, told apart without a call; the host wrote no
+    // value (hosts copy one out only with Ok), so there is nothing to free.
+    report(status, W::NotFound);
+    return std::nullopt;
+  }
+  const WasmResult result =
+      check("proxy_get_header_map_value", raw, answers(W::NotFound, W::BadArgument));
   report(status, result);
   HostBuffer value(data, size);
   // Absent or empty is decided on the status only: an empty value comes as pointer 0.
