@@ -47,14 +47,22 @@ class HeaderAuthRoot : public sdk::RootContext {
 
   const Policy& policy() const { return policy_; }
 
-  // The reply headers of `response` in the pairs encoding, encoded once: a policy answers
-  // most denials with the same response.
-  std::string_view encodedHeaders(const DenyResponse& response) const {
+  // Sends `response` as the local reply, its headers in the pairs encoding encoded once: a
+  // policy answers most denials with the same response.
+  void sendReply(const DenyResponse& response) const {
     if (encoded_for_ != &response) {
       encoded_headers_ = abi::encodePairs(response.headers);
       encoded_for_ = &response;
     }
-    return encoded_headers_;
+    sdk::sendLocalResponseEncoded(response.status, response.details, response.body,
+                                  encoded_headers_,
+                                  static_cast<sdk::GrpcStatus>(response.grpc_status));
+  }
+
+  // The outcome counter of a tutorial decision (that policy has no per-policy counters).
+  void countTutorial(bool allowed) const {
+    const sdk::Metric& outcome = allowed ? allowed_ : denied_;
+    if (outcome.defined()) outcome.increment(1);
   }
 
   void count(const Decision& decision) const {
@@ -91,7 +99,9 @@ class HeaderAuthHttp : public sdk::HttpContext {
 
     const HeaderAuthRoot& root = *rootAs<HeaderAuthRoot>();
     const Policy& policy = root.policy();
-    const Decision decision = policy.isTutorial() ? evaluateTutorial(policy) : evaluate(policy);
+    if (policy.isTutorial()) return tutorialHeaders(root, log_info);
+
+    const Decision decision = evaluate(policy);
     root.count(decision);
 
     if (decision.dry_run_denied) {
@@ -100,15 +110,8 @@ class HeaderAuthHttp : public sdk::HttpContext {
     }
     if (decision.verdict == Verdict::Allow) return sdk::FilterHeadersStatus::Continue;
 
-    if (log_info && policy.isTutorial()) {
-      logLine("allow header not found or is not true, deny by default");
-    } else if (log_info) {
-      logLine("denied by policy ", decision.policy);
-    }
-    const DenyResponse& response = *decision.response;
-    sdk::sendLocalResponseEncoded(response.status, response.details, response.body,
-                                  root.encodedHeaders(response),
-                                  static_cast<sdk::GrpcStatus>(response.grpc_status));
+    if (log_info) logLine("denied by policy ", decision.policy);
+    root.sendReply(*decision.response);
     // Envoy stops the request after a local reply whatever we answer; say so anyway.
     return sdk::FilterHeadersStatus::StopIteration;
   }
@@ -127,10 +130,20 @@ class HeaderAuthHttp : public sdk::HttpContext {
 
   // The tutorial policy reads only the first `allow` value: exactly what the single-value call
   // answers (hosts store names in lower case), without fetching and decoding the whole map.
-  static Decision evaluateTutorial(const Policy& policy) {
-    const std::optional<sdk::HostBuffer> allow = sdk::getRequestHeader("allow");
-    const std::string_view value = allow ? allow->view() : std::string_view();
-    return policy.evaluateTutorial(allow ? &value : nullptr);
+  // The policy's bool entry point: no Decision to build and read back on every request.
+  sdk::FilterHeadersStatus tutorialHeaders(const HeaderAuthRoot& root, bool log_info) const {
+    const Policy& policy = root.policy();
+    bool allowed;
+    {
+      const std::optional<sdk::HostBuffer> allow = sdk::getRequestHeader("allow");
+      const std::string_view value = allow ? allow->view() : std::string_view();
+      allowed = policy.tutorialAllows(allow ? &value : nullptr);
+    }
+    root.countTutorial(allowed);
+    if (allowed) return sdk::FilterHeadersStatus::Continue;
+    if (log_info) logLine("allow header not found or is not true, deny by default");
+    root.sendReply(policy.tutorialDenyResponse());
+    return sdk::FilterHeadersStatus::StopIteration;
   }
 
   // Every header, one entry per occurrence (the pairs call), so the policy sees repeated

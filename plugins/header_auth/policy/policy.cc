@@ -175,12 +175,15 @@ bool routeMatches(const PolicyData& data, const RouteMatch& match, const Request
   return true;
 }
 
+// Exactly "true", compared without a memcmp call (this runs on every request).
+bool tutorialAllowValue(const std::string_view* allow) {
+  return allow != nullptr && allow->size() == 4 && (*allow)[0] == 't' && (*allow)[1] == 'r' &&
+         (*allow)[2] == 'u' && (*allow)[3] == 'e';
+}
+
 Decision tutorialDecision(const PolicyData& data, const std::string_view* allow) {
-  // Exactly "true", compared without a memcmp call (this runs on every request).
-  const bool allowed = allow != nullptr && allow->size() == 4 && (*allow)[0] == 't' &&
-                       (*allow)[1] == 'r' && (*allow)[2] == 'u' && (*allow)[3] == 'e';
   Decision decision;
-  if (allowed) {
+  if (tutorialAllowValue(allow)) {
     decision.verdict = Verdict::Allow;
     decision.policy = kTutorialPolicyName;
   } else {
@@ -283,6 +286,13 @@ StatusOr<Policy> Policy::parse(std::string_view json) {
 
 Decision Policy::evaluateTutorial(const std::string_view* allow) const {
   return tutorialDecision(*data_, allow);
+}
+
+bool Policy::tutorialAllows(const std::string_view* allow) const {
+  return tutorialAllowValue(allow);
+}
+const DenyResponse& Policy::tutorialDenyResponse() const {
+  return data_->responses[0];
 }
 
 bool Policy::isTutorial() const {

@@ -68,6 +68,10 @@ class Policy {
   // such header): what evaluate() decides for those headers, without looking them up.
   // Tutorial policy only.
   Decision evaluateTutorial(const std::string_view* allow) const;
+  // The verdict of evaluateTutorial as a bool (true: Allow), and the response of its denials:
+  // the same decision for a caller that needs no Decision. Tutorial policy only.
+  bool tutorialAllows(const std::string_view* allow) const;
+  const DenyResponse& tutorialDenyResponse() const;
 
   bool isTutorial() const;              // empty configuration
   std::string_view statPrefix() const;  // "header_auth" unless configured

@@ -94,6 +94,18 @@ TEST(TutorialPolicy, AllowValueEntryPointDecidesAsEvaluate) {
   EXPECT_EQ(absent.policy, run(policy, {}).policy);
 }
 
+TEST(TutorialPolicy, BoolEntryPointDecidesAsEvaluateTutorial) {
+  Policy policy = Policy::tutorial();
+  for (const char* value : {"true", "false", "TRUE", " true", "true ", "", "tru", "truee", "t"}) {
+    const std::string_view allow(value);
+    EXPECT_EQ(policy.tutorialAllows(&allow),
+              policy.evaluateTutorial(&allow).verdict == Verdict::Allow)
+        << '"' << value << '"';
+  }
+  EXPECT_FALSE(policy.tutorialAllows(nullptr));
+  EXPECT_EQ(&policy.tutorialDenyResponse(), policy.evaluateTutorial(nullptr).response);
+}
+
 TEST(TutorialPolicy, DenyResponseIsTheTutorialReply) {
   Policy policy = Policy::tutorial();
   Decision decision = run(policy, {{":path", "/"}});
