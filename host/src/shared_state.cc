@@ -1,18 +1,67 @@
 // SharedState: process-wide shared data, queues and metrics (reference 5.8 - 5.10).
 #include "meshwasm/host/shared_state.h"
 
+#include <algorithm>
 #include <atomic>
+#include <bit>
+#include <thread>
 
 namespace meshwasm::host {
 
 using abi::WasmResult;
 
+namespace {
+
+// Counters and histograms are sharded: each thread that updates metrics adds to its own shard
+// (its own cache line), so worker threads counting the same metric do not pass one cache line
+// back and forth on every request; a read sums the shards. Gauges are one shared value:
+// proxy_record_metric sets it, which shards could not do atomically.
+struct alignas(64) MetricShard {
+  std::atomic<uint64_t> value{0};  // counter: sum of its increments (wraps as u64)
+  std::atomic<uint64_t> sample_count{0};
+  std::atomic<uint64_t> sample_sum{0};
+};
+
+// Threads are numbered on their first metric update, in that order: the first few threads
+// (the workers) get shards of their own; beyond the shard count threads share shards (still
+// exact, the updates are atomic, only slower).
+std::atomic<uint32_t> g_next_metric_thread{0};
+thread_local uint32_t t_metric_thread = UINT32_MAX;
+
+uint32_t metricThread() {
+  uint32_t n = t_metric_thread;
+  if (n == UINT32_MAX) [[unlikely]] {
+    n = g_next_metric_thread.fetch_add(1, std::memory_order_relaxed);
+    t_metric_thread = n;
+  }
+  return n;
+}
+
+// A power of two: the core count, at least 4 and at most 64.
+uint32_t metricShardCount() {
+  static const uint32_t count =
+      std::bit_ceil(std::clamp<uint32_t>(std::thread::hardware_concurrency(), 4u, 64u));
+  return count;
+}
+
+}  // namespace
+
 struct SharedState::Metric {
   std::string name;
   abi::MetricType type = abi::MetricType::Counter;
-  std::atomic<int64_t> value{0};
-  std::atomic<uint64_t> sample_count{0};
-  std::atomic<uint64_t> sample_sum{0};
+  uint32_t shard_mask = 0;
+  std::unique_ptr<MetricShard[]> shards;  // counters and histograms
+  alignas(64) std::atomic<int64_t> gauge{0};
+
+  MetricShard& shard() { return shards[metricThread() & shard_mask]; }
+  // Sums of the shards.
+  uint64_t total(std::atomic<uint64_t> MetricShard::*field) const {
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i <= shard_mask; ++i) {
+      sum += (shards[i].*field).load(std::memory_order_relaxed);
+    }
+    return sum;
+  }
 };
 
 SharedState::SharedState() = default;
@@ -109,6 +158,10 @@ SharedState::Metric* SharedState::defineMetric(abi::MetricType type, std::string
     auto m = std::make_unique<Metric>();
     m->name = std::string(name);
     m->type = type;
+    if (type != abi::MetricType::Gauge) {
+      m->shard_mask = metricShardCount() - 1;
+      m->shards = std::make_unique<MetricShard[]>(metricShardCount());
+    }
     it = metrics_.emplace(std::move(key), std::move(m)).first;
   }
   return it->second.get();
@@ -122,9 +175,9 @@ WasmResult SharedState::incrementMetric(Metric* m, int64_t delta) {
   switch (m->type) {
     case abi::MetricType::Counter:
       if (delta <= 0) return WasmResult::BadArgument;
-      m->value.fetch_add(delta);
+      m->shard().value.fetch_add(static_cast<uint64_t>(delta), std::memory_order_relaxed);
       return WasmResult::Ok;
-    case abi::MetricType::Gauge: m->value.fetch_add(delta); return WasmResult::Ok;
+    case abi::MetricType::Gauge: m->gauge.fetch_add(delta); return WasmResult::Ok;
     case abi::MetricType::Histogram: return WasmResult::BadArgument;
   }
   return WasmResult::BadArgument;
@@ -133,33 +186,45 @@ WasmResult SharedState::incrementMetric(Metric* m, int64_t delta) {
 WasmResult SharedState::recordMetric(Metric* m, uint64_t value) {
   switch (m->type) {
     case abi::MetricType::Counter:
-      m->value.fetch_add(static_cast<int64_t>(value));
+      m->shard().value.fetch_add(value, std::memory_order_relaxed);
       return WasmResult::Ok;
-    case abi::MetricType::Gauge: m->value.store(static_cast<int64_t>(value)); return WasmResult::Ok;
-    case abi::MetricType::Histogram:
-      m->sample_count.fetch_add(1);
-      m->sample_sum.fetch_add(value);
+    case abi::MetricType::Gauge: m->gauge.store(static_cast<int64_t>(value)); return WasmResult::Ok;
+    case abi::MetricType::Histogram: {
+      MetricShard& shard = m->shard();
+      shard.sample_count.fetch_add(1, std::memory_order_relaxed);
+      shard.sample_sum.fetch_add(value, std::memory_order_relaxed);
       return WasmResult::Ok;
+    }
   }
   return WasmResult::BadArgument;
 }
 
 WasmResult SharedState::getMetric(const Metric* m, uint64_t* value) const {
-  if (m->type == abi::MetricType::Histogram) return WasmResult::BadArgument;
-  *value = static_cast<uint64_t>(m->value.load());
-  return WasmResult::Ok;
+  switch (m->type) {
+    case abi::MetricType::Counter: *value = m->total(&MetricShard::value); return WasmResult::Ok;
+    case abi::MetricType::Gauge:
+      *value = static_cast<uint64_t>(m->gauge.load());
+      return WasmResult::Ok;
+    case abi::MetricType::Histogram: return WasmResult::BadArgument;
+  }
+  return WasmResult::BadArgument;
 }
 
 std::vector<MetricSnapshot> SharedState::metrics() const {
   std::lock_guard<std::mutex> lock(metric_mutex_);
   std::vector<MetricSnapshot> out;
+  out.reserve(metrics_.size());
   for (const auto& [key, m] : metrics_) {
     MetricSnapshot s;
     s.name = m->name;
     s.type = m->type;
-    s.value = m->value.load();
-    s.sample_count = m->sample_count.load();
-    s.sample_sum = m->sample_sum.load();
+    if (m->type == abi::MetricType::Gauge) {
+      s.value = m->gauge.load();
+    } else {
+      s.value = static_cast<int64_t>(m->total(&MetricShard::value));
+      s.sample_count = m->total(&MetricShard::sample_count);
+      s.sample_sum = m->total(&MetricShard::sample_sum);
+    }
     out.push_back(std::move(s));
   }
   return out;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <thread>
 
 #include "fake_vm.h"
 #include "http_stream_impl.h"
@@ -470,8 +471,7 @@ TEST_F(HostCalls, SendLocalResponseDecodesRepeatedAndChangedHeaderBuffersAlike) 
   uint32_t d = put("denied"), b = put("no"), h1 = put(first), h2 = put(second);
   for (int i = 0; i < 2; ++i) {
     ASSERT_EQ(call("proxy_send_local_response", {403, d, 6, b, 2, h1, first.size(), 0}), kOk);
-    EXPECT_EQ(s.pending_reply->headers,
-              (Headers{{"content-type", "text/plain"}, {"x-a", "1"}}))
+    EXPECT_EQ(s.pending_reply->headers, (Headers{{"content-type", "text/plain"}, {"x-a", "1"}}))
         << "call " << i;
   }
   ASSERT_EQ(call("proxy_send_local_response", {401, d, 6, b, 2, h2, second.size(), 0}), kOk);
@@ -479,8 +479,7 @@ TEST_F(HostCalls, SendLocalResponseDecodesRepeatedAndChangedHeaderBuffersAlike) 
   ASSERT_EQ(call("proxy_send_local_response", {401, d, 6, b, 2, h2, 3, 0}), kOk);
   EXPECT_EQ(s.pending_reply->headers, Headers{}) << "a malformed buffer is an empty map";
   ASSERT_EQ(call("proxy_send_local_response", {403, d, 6, b, 2, h1, first.size(), 0}), kOk);
-  EXPECT_EQ(s.pending_reply->headers,
-            (Headers{{"content-type", "text/plain"}, {"x-a", "1"}}));
+  EXPECT_EQ(s.pending_reply->headers, (Headers{{"content-type", "text/plain"}, {"x-a", "1"}}));
   s.pending_reply->headers.clear();  // the reply's map is its own
   ASSERT_EQ(call("proxy_send_local_response", {403, d, 6, b, 2, h1, first.size(), 0}), kOk);
   EXPECT_EQ(s.pending_reply->headers.size(), 2u);
@@ -642,6 +641,48 @@ TEST_F(HostCalls, MetricIdsAndRulesFollowEnvoy) {
   EXPECT_EQ(call("proxy_get_metric", {counter, kBad}), kIma);
   auto all = shared_.metrics();
   ASSERT_EQ(all.size(), 3u);
+}
+
+// Two VMs on two threads (two workers) count the same counter; proxy_get_metric in either
+// returns the total, as Envoy's one shared counter, and so does the stats reader.
+TEST_F(HostCalls, CounterIncrementsFromTwoWorkerThreadsAreAllCountedByGetMetric) {
+  constexpr int kIncrements = 5000;
+  uint32_t n = put("requests");
+  ASSERT_EQ(call("proxy_define_metric", {0, n, 8, kOutPtr}), kOk);
+  const uint32_t counter = u32At(kOutPtr);
+  auto other_worker = [&] {
+    auto instance = std::make_unique<WasmInstance>(plugin_, &shared_, &embedder_, nullptr);
+    auto owned = std::make_unique<FakeVm>();
+    FakeVm* vm = owned.get();
+    instance->attach(std::move(owned));
+    ASSERT_TRUE(instance->start().isOk());
+    ASSERT_TRUE(instance->setEffective(1));
+    auto host = [&](std::string_view name, std::vector<uint64_t> args) {
+      const HostFunction* f = importTable(version_).find("env", name);
+      HostCallFrame frame{*vm, instance.get(), f->data};
+      uint64_t results[1] = {0};
+      std::string trap;
+      EXPECT_TRUE(f->callback(frame, args.data(), results, &trap)) << trap;
+      return static_cast<uint32_t>(results[0]);
+    };
+    ASSERT_TRUE(vm->write(16, "requests"));
+    ASSERT_EQ(host("proxy_define_metric", {0, 16, 8, kOutPtr}), kOk);
+    const uint32_t id = *vm->readU32(kOutPtr);
+    for (int i = 0; i < kIncrements; ++i) {
+      ASSERT_EQ(host("proxy_increment_metric", {id, 3}), kOk);
+    }
+  };
+  std::thread worker(other_worker);
+  for (int i = 0; i < kIncrements; ++i) {
+    ASSERT_EQ(call("proxy_increment_metric", {counter, 1}), kOk);
+  }
+  worker.join();
+  EXPECT_EQ(call("proxy_get_metric", {counter, kOutPtr}), kOk);
+  EXPECT_EQ(u64At(kOutPtr), uint64_t{kIncrements} * 4);
+  auto all = shared_.metrics();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].name, "requests");
+  EXPECT_EQ(all[0].value, int64_t{kIncrements} * 4);
 }
 
 // ------------------------------------------------------------------ shared data and queues

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -91,6 +92,109 @@ TEST(SharedState, MetricsAreSharedByNameAndTypeAndListedSorted) {
   EXPECT_EQ(all[0].value, 7);
   EXPECT_EQ(all[1].name, "b_total");
   EXPECT_EQ(all[1].value, 5);
+}
+
+// Counters and histograms are kept per thread; every read sums what all threads added.
+TEST(SharedState, CounterIncrementsFromManyThreadsAreAllCounted) {
+  SharedState shared;
+  auto* counter = shared.defineMetric(abi::MetricType::Counter, "requests_total");
+  // More threads than there are shards (at most 64): threads that share a shard lose nothing.
+  constexpr int kThreads = 70;
+  constexpr int kIncrements = 1000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kIncrements; ++i) {
+        // Half the threads increment, half record (record adds on counters).
+        ASSERT_EQ(t % 2 == 0 ? shared.incrementMetric(counter, 2) : shared.recordMetric(counter, 2),
+                  WasmResult::Ok);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  uint64_t value = 0;
+  ASSERT_EQ(shared.getMetric(counter, &value), WasmResult::Ok);
+  EXPECT_EQ(value, uint64_t{kThreads} * kIncrements * 2);
+  auto all = shared.metrics();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].value, int64_t{kThreads} * kIncrements * 2);
+}
+
+TEST(SharedState, CounterIsReadAsTheSumWhileThreadsIncrement) {
+  SharedState shared;
+  auto* counter = shared.defineMetric(abi::MetricType::Counter, "c");
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    while (!stop.load()) shared.incrementMetric(counter, 1);
+  });
+  // Each read is at least the one before (increments only add).
+  uint64_t last = 0;
+  for (int i = 0; i < 1000; ++i) {
+    uint64_t value = 0;
+    ASSERT_EQ(shared.getMetric(counter, &value), WasmResult::Ok);
+    ASSERT_GE(value, last);
+    last = value;
+  }
+  stop = true;
+  writer.join();
+  // The reader's own increment shows in its next read.
+  ASSERT_EQ(shared.incrementMetric(counter, 1), WasmResult::Ok);
+  uint64_t value = 0;
+  ASSERT_EQ(shared.getMetric(counter, &value), WasmResult::Ok);
+  EXPECT_GE(value, last + 1);
+}
+
+TEST(SharedState, HistogramSamplesFromManyThreadsAreAllCounted) {
+  SharedState shared;
+  auto* histogram = shared.defineMetric(abi::MetricType::Histogram, "latency");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        ASSERT_EQ(shared.recordMetric(histogram, static_cast<uint64_t>(t)), WasmResult::Ok);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto all = shared.metrics();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].type, abi::MetricType::Histogram);
+  EXPECT_EQ(all[0].sample_count, 8u * 500);
+  EXPECT_EQ(all[0].sample_sum, (0u + 1 + 2 + 3 + 4 + 5 + 6 + 7) * 500);
+  uint64_t value = 0;
+  EXPECT_EQ(shared.getMetric(histogram, &value), WasmResult::BadArgument);
+}
+
+// A gauge is one value whichever thread sets it: record replaces what any thread added.
+TEST(SharedState, GaugeIsOneValueSetAndAddedFromAnyThread) {
+  SharedState shared;
+  auto* gauge = shared.defineMetric(abi::MetricType::Gauge, "connections");
+  auto read = [&] {
+    uint64_t value = 0;
+    EXPECT_EQ(shared.getMetric(gauge, &value), WasmResult::Ok);
+    return static_cast<int64_t>(value);
+  };
+  std::thread([&] { ASSERT_EQ(shared.recordMetric(gauge, 10), WasmResult::Ok); }).join();
+  ASSERT_EQ(shared.incrementMetric(gauge, 5), WasmResult::Ok);
+  EXPECT_EQ(read(), 15);
+  std::thread([&] { ASSERT_EQ(shared.incrementMetric(gauge, -20), WasmResult::Ok); }).join();
+  EXPECT_EQ(read(), -5);
+  std::thread([&] { ASSERT_EQ(shared.recordMetric(gauge, 3), WasmResult::Ok); }).join();
+  EXPECT_EQ(read(), 3) << "record sets the value every thread added to";
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i) {
+        ASSERT_EQ(shared.incrementMetric(gauge, 1), WasmResult::Ok);
+        ASSERT_EQ(shared.incrementMetric(gauge, -1), WasmResult::Ok);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(read(), 3);
+  auto all = shared.metrics();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].value, 3);
 }
 
 }  // namespace

@@ -53,6 +53,10 @@ class SharedState {
   abi::WasmResult dequeue(uint32_t token, std::string* value);      // Empty / NotFound
 
   // ---- metrics (process-wide by name; ids are per VM and live in the VM)
+  // Counters and histograms are kept per updating thread (one cache line each, so workers do
+  // not contend on a shared line); getMetric and metrics() return the sum over all threads, as
+  // Envoy's one shared counter. A gauge is one shared value: record sets it, increment adds to
+  // it, whichever worker does it.
   struct Metric;
   // The metric of that name, created on first use. A name already defined with another type
   // keeps its first type (the returned metric tells which).
