@@ -90,7 +90,8 @@ struct Dispatcher {
   }
 
   static void insert(uint32_t id, ContextBase* context) {
-    const size_t at = indexOf(id);
+    // indexOf's first case checked here: a new context usually goes last.
+    const size_t at = (slot_count == 0 || slots[slot_count - 1].id < id) ? slot_count : indexOf(id);
     if (at < slot_count && slots[at].id == id) {
       delete slots[at].context;  // the host reuses an id: the old context is gone
       slots[at].context = context;
@@ -116,7 +117,9 @@ struct Dispatcher {
   }
 
   static void erase(uint32_t id) {
-    const size_t at = indexOf(id);
+    // indexOf's second case checked here: the newest context usually ends first.
+    const size_t at =
+        (slot_count != 0 && slots[slot_count - 1].id == id) ? slot_count - 1 : indexOf(id);
     if (at < slot_count && slots[at].id == id) {
       ContextBase* context = slots[at].context;
       --slot_count;
