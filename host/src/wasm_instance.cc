@@ -376,14 +376,17 @@ void WasmInstance::hostLog(abi::LogLevel level, std::string_view message) {
 
 uint32_t WasmInstance::addMetric(abi::MetricType type, SharedState::Metric* metric) {
   auto t = static_cast<uint32_t>(type);
-  next_metric_id_[t] += 4;
-  metric_ids_[next_metric_id_[t]] = metric;
-  return next_metric_id_[t];
+  const uint32_t id = next_metric_id_[t] += 4;
+  std::vector<SharedState::Metric*>& ids = metric_ids_[t];
+  if (ids.size() <= id >> 2) ids.resize((id >> 2) + 1, nullptr);
+  ids[id >> 2] = metric;
+  return id;
 }
 
 SharedState::Metric* WasmInstance::findMetric(uint32_t id) {
-  auto it = metric_ids_.find(id);
-  return it == metric_ids_.end() ? nullptr : it->second;
+  const uint32_t type = id & 3;
+  if (type > 2 || (id >> 2) >= metric_ids_[type].size()) return nullptr;
+  return metric_ids_[type][id >> 2];
 }
 
 void WasmInstance::afterRootCallback() {

@@ -349,8 +349,9 @@ class WasmInstance {
   bool prefixes_ready_ = false;
   std::string stream_prefix_, root_prefix_;  // Envoy's log prefixes (reference 9.2)
 
+  // Metric ids are 4k + type (k >= 1): metric_ids_[type][k] (nullptr: no such id).
   uint32_t next_metric_id_[3] = {0, 1, 2};
-  std::map<uint32_t, SharedState::Metric*> metric_ids_;
+  std::vector<SharedState::Metric*> metric_ids_[3];
 };
 
 template <typename Step>
