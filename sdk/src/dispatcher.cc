@@ -145,8 +145,7 @@ struct Dispatcher {
   // when there is none or the SDK's default answers.
   static HttpContext* http(uint32_t id, uint16_t callback) {
     ContextBase* context = find(id);
-    return (context != nullptr && context->kind() == ContextKind::Http &&
-            !context->inherits(callback))
+    return (context != nullptr && context->isKindOverriding(ContextKind::Http, callback))
                ? static_cast<HttpContext*>(context)
                : nullptr;
   }

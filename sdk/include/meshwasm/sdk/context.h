@@ -45,16 +45,21 @@ enum : uint16_t {
 
 class ContextBase {
  public:
-  ContextBase(uint32_t id, ContextKind kind) : id_(id), kind_(kind) {}
+  ContextBase(uint32_t id, ContextKind kind) : id_(id), traits_(static_cast<uint32_t>(kind)) {}
   ContextBase(const ContextBase&) = delete;
   ContextBase& operator=(const ContextBase&) = delete;
   virtual ~ContextBase() = default;
 
   uint32_t id() const { return id_; }
-  ContextKind kind() const { return kind_; }
+  ContextKind kind() const { return static_cast<ContextKind>(traits_ & 0xff); }
   // True when the context's class keeps the SDK's default of every callback in `callbacks`
   // (inherits:: bits), as its factory recorded; false when unknown.
-  bool inherits(uint16_t callbacks) const { return (inherited_ & callbacks) == callbacks; }
+  bool inherits(uint16_t callbacks) const { return (traits_ >> 8 & callbacks) == callbacks; }
+  // True when the context is of `kind` and its class overrides `callback` (one inherits:: bit):
+  // one test of both, for the dispatcher's exports.
+  bool isKindOverriding(ContextKind kind, uint16_t callback) const {
+    return (traits_ & (0xffu | uint32_t{callback} << 8)) == static_cast<uint32_t>(kind);
+  }
 
   // Right after the SDK created and recorded the context.
   virtual void onCreate() {}
@@ -71,8 +76,9 @@ class ContextBase {
   friend T* recordInherited(T* context);
 
   uint32_t id_;
-  ContextKind kind_;
-  uint16_t inherited_ = 0;  // inherits:: bits; 0 (call every callback) unless a factory knows
+  // The kind in the low byte, the inherits:: bits above it (0: call every callback, unless a
+  // factory knows better).
+  uint32_t traits_;
 };
 
 // Called with the response of an HTTP callout. num_headers 0 means the call failed (reset,
@@ -246,7 +252,7 @@ constexpr uint16_t inheritedCallbacks() {
 // Records in `context` (a new object of exactly class T) the callbacks T leaves to the defaults.
 template <typename T>
 T* recordInherited(T* context) {
-  context->inherited_ = detail::inheritedCallbacks<T>();
+  context->traits_ |= uint32_t{detail::inheritedCallbacks<T>()} << 8;
   return context;
 }
 
