@@ -135,7 +135,8 @@ struct Dispatcher {
     }
   }
 
-  static RootContext* root(uint32_t id) {
+  static RootContext* root(uint32_t id) { return rootInline(id); }
+  [[gnu::always_inline]] static RootContext* rootInline(uint32_t id) {
     ContextBase* context = find(id);
     return (context != nullptr && context->kind() == ContextKind::Root)
                ? static_cast<RootContext*>(context)
@@ -176,7 +177,7 @@ struct Dispatcher {
   }
 
   static void createChild(uint32_t id, uint32_t parent_id) {
-    RootContext* parent = root(parent_id);
+    RootContext* parent = rootInline(parent_id);  // once per stream: no call
     if (parent == nullptr) {
       logError("meshwasm sdk: unknown root context");
       return;
