@@ -328,7 +328,7 @@ FilterAction HttpStreamImpl::finish(FilterAction action, Stage stage) {
   return action;
 }
 
-void HttpStreamImpl::replyThroughResponsePath() {
+bool HttpStreamImpl::openReply(uint64_t args[3]) {
   // Built in place from the pending reply, which is gone before the response callbacks run
   // (they may send another).
   StreamState::PendingReply& pending = *state_.pending_reply;
@@ -348,33 +348,47 @@ void HttpStreamImpl::replyThroughResponsePath() {
   response_started_ = true;
   closeRequestMaps();
   state_.response_headers = &reply_->headers;
-  if (ctx_ == nullptr) return;
+  if (ctx_ == nullptr) return false;
   state_.maps[2] = &reply_->headers;
   state_.readable[2] = state_.writable[2] = true;
-  const bool eos = reply_->body.empty();
+  args[0] = ctx_->id;
+  args[1] = reply_->headers.size();
+  args[2] = reply_->body.empty() ? 1u : 0u;
+  return true;
+}
+
+bool HttpStreamImpl::openReplyBody(uint64_t args[3], bool* body_called) {
+  state_.maps[2] = nullptr;
+  state_.readable[2] = state_.writable[2] = false;
+  if (state_.pending_reply) return false;
+  *body_called = true;
+  state_.bodies[1] = &reply_->body;
+  args[1] = reply_->body.size();
+  args[2] = 1;
+  return true;
+}
+
+void HttpStreamImpl::replyThroughResponsePath() {
+  uint64_t args[3];
+  if (!openReply(args)) return;
+  const bool eos = args[2] != 0;
   const auto& e = instance_->exports();
   // proxy_on_response_headers, then, for a reply with a body, the response headers closed and
   // (unless the plugin sent another reply) proxy_on_response_body, as one guest call sequence.
-  uint64_t args[3] = {ctx_->id, reply_->headers.size(), eos ? 1u : 0u};
   bool body_called = false;
-  auto open_body = [&](size_t) {
-    state_.maps[2] = nullptr;
-    state_.readable[2] = state_.writable[2] = false;
-    if (state_.pending_reply) return false;
-    body_called = true;
-    state_.bodies[1] = &reply_->body;
-    args[1] = reply_->body.size();
-    args[2] = 1;
-    return true;
-  };
+  auto open_body = [&](size_t) { return openReplyBody(args, &body_called); };
   const WasmInstance::GuestCall calls[2] = {{e.on_response_headers, "proxy_on_response_headers"},
                                             {e.on_response_body, "proxy_on_response_body"}};
-  const size_t counts[2] = {instance_->abi() == AbiVersion::V0_1_0 ? 2u : 3u, 3};
+  const size_t counts[2] = {responseHeadersArgs(), 3};
   uint64_t results[2] = {0, 0};
   in_callback_ = true;
   const size_t done = instance_->callGuestSequence(std::span(calls, eos ? 1 : 2), ctx_, args,
                                                    counts, results, open_body);
   in_callback_ = false;
+  closeReply(done, body_called);
+}
+
+void HttpStreamImpl::closeReply(size_t done, bool body_called) {
   state_.maps[2] = nullptr;
   state_.readable[2] = state_.writable[2] = false;
   const bool ok = done == (body_called ? 2u : 1u);
@@ -411,22 +425,52 @@ FilterAction HttpStreamImpl::onRequestHeaders(Headers& headers, bool end_stream)
   bool ok = false;
   if (ctx_ == nullptr) {
     // A new stream context: proxy_on_context_create, then (once it returned) the request
-    // headers opened and proxy_on_request_headers, as one guest call sequence.
+    // headers opened and proxy_on_request_headers, as one guest call sequence. When the
+    // plugin sent a local reply from proxy_on_request_headers and nothing else waits (no
+    // close, no other stream touched), the reply's response callbacks (finish() ->
+    // replyThroughResponsePath()) run in the same sequence: the same steps in the same order.
     ctx_ = instance_->createStreamContext(&state_);
     context_id_ = ctx_->id;
     uint64_t args[3] = {ctx_->id, ctx_->root_id, 0};
-    auto open_headers = [&](size_t) {
-      openRequestHeaders(headers);
-      args[1] = headers.size();
-      args[2] = end_stream ? 1u : 0u;
-      return true;
+    bool reply_open = false;
+    bool reply_eos = false;
+    bool body_called = false;
+    auto step = [&](size_t i) {
+      if (i == 1) {
+        openRequestHeaders(headers);
+        args[1] = headers.size();
+        args[2] = end_stream ? 1u : 0u;
+        return true;
+      }
+      if (i == 2) {
+        if (!state_.pending_reply || state_.close_stream || !instance_->touchedStreams().empty()) {
+          return false;
+        }
+        reply_open = openReply(args);
+        reply_eos = args[2] != 0;
+        return reply_open;
+      }
+      return !reply_eos && openReplyBody(args, &body_called);
     };
-    const WasmInstance::GuestCall calls[2] = {{e.on_context_create, "proxy_on_context_create"},
-                                              {e.on_request_headers, "proxy_on_request_headers"}};
-    const size_t counts[2] = {2, header_args};
+    const WasmInstance::GuestCall calls[4] = {{e.on_context_create, "proxy_on_context_create"},
+                                              {e.on_request_headers, "proxy_on_request_headers"},
+                                              {e.on_response_headers, "proxy_on_response_headers"},
+                                              {e.on_response_body, "proxy_on_response_body"}};
+    const size_t counts[4] = {2, header_args, responseHeadersArgs(), 3};
+    // Only when every callback is exported (one engine sequence); else two sequences, as
+    // before.
+    const bool with_reply = e.on_response_headers != kNoExport && e.on_response_body != kNoExport;
+    uint64_t sequence_results[4] = {0, 0, 0, 0};
     in_callback_ = true;
-    ok = instance_->callGuestSequence(calls, ctx_, args, counts, results, open_headers) == 2;
+    const size_t done = instance_->callGuestSequence(std::span(calls, with_reply ? 4 : 2), ctx_,
+                                                     args, counts, sequence_results, step);
     in_callback_ = false;
+    if (reply_open) {
+      closeReply(done - 2, body_called);
+      return FilterAction::LocalReply;
+    }
+    results[1] = sequence_results[1];
+    ok = done >= 2;
     if (!ok) vm_failed_ = true;
   } else {
     openRequestHeaders(headers);

@@ -74,6 +74,14 @@ class HttpStreamImpl : public HttpStream {
   // path) and stores it in reply_.
   // Takes state_.pending_reply, which must be set.
   void replyThroughResponsePath();
+  // Its steps: the reply built and its response headers opened, args[0..2] for
+  // proxy_on_response_headers (false: no stream context, no callbacks to run); before
+  // proxy_on_response_body: the headers closed, args for the body (false: not called);
+  // after the calls, `done` of which returned.
+  bool openReply(uint64_t args[3]);
+  bool openReplyBody(uint64_t args[3], bool* body_called);
+  void closeReply(size_t done, bool body_called);
+  size_t responseHeadersArgs() const { return instance_->abi() == AbiVersion::V0_1_0 ? 2u : 3u; }
   void closeRequestMaps();
 
   std::shared_ptr<WasmInstance> instance_;
