@@ -22,7 +22,7 @@ bool fillLocalReply(StreamState::PendingReply& pending, bool grpc_request, Local
 // Envoy's reply for a failed VM: 503, empty body, gRPC 14, details "wasm_fail_stream".
 LocalReply failStreamReply(bool grpc_request);
 
-class HttpStreamImpl : public HttpStream {
+class alignas(64) HttpStreamImpl : public HttpStream {
  public:
   HttpStreamImpl(std::shared_ptr<WasmInstance> instance, StreamCallbacks* callbacks,
                  FailStrategy strategy);

@@ -77,7 +77,9 @@ struct LocalReplyMemo {
   bool valid = false;
 };
 
-struct Context {
+// Cache-line aligned, as WasmInstance and HttpStreamImpl: these are written on every request
+// by their worker thread and must not share a line with another worker's.
+struct alignas(64) Context {
   uint32_t id = 0;
   uint32_t root_id = 0;           // 0 for a root context
   StreamState* stream = nullptr;  // stream contexts
@@ -114,7 +116,7 @@ struct GuestExports {
 // What an embedder reports about a gRPC callout (PluginVm::onGrpc*).
 enum class GrpcEvent : uint8_t { InitialMetadata, Message, TrailingMetadata, Close };
 
-class WasmInstance {
+class alignas(64) WasmInstance {
  public:
   WasmInstance(std::shared_ptr<const Plugin> plugin, SharedState* shared, Embedder* embedder,
                PluginVm* owner);

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -139,7 +140,9 @@ struct BoundImport {
   void* data;
 };
 
-class AotVm final : public Vm {
+// Cache-line aligned (as the module instance below): the worker threads' VMs are made one after
+// another, and a VM's per-call writes (depth_) must not share a line with another worker's VM.
+class alignas(64) AotVm final : public Vm {
  public:
   AotVm(std::shared_ptr<const AotModule> module, void* host_data)
       : module_(std::move(module)), host_data_(host_data) {}
@@ -244,7 +247,11 @@ Status AotVm::init(const ImportTable& table) {
     }
   }
   const meshwasm_aot_module_t* desc = module_->desc_;
-  instance_ = std::calloc(1, desc->instance_size == 0 ? 1 : desc->instance_size);
+  // Whole cache lines: the generated code writes the module's globals (its stack pointer) on
+  // nearly every call.
+  const size_t instance_bytes = (std::max<uint64_t>(desc->instance_size, 1) + 63) / 64 * 64;
+  instance_ = std::aligned_alloc(64, instance_bytes);
+  if (instance_ != nullptr) std::memset(instance_, 0, instance_bytes);
   if (instance_ == nullptr)
     return Status::error("Failed to instantiate Wasm module: out of memory");
   InstantiateArgs args{desc, instance_, this};
