@@ -174,6 +174,13 @@ class LeafHttp : public MiddleHttp {
 
 MESHWASM_REGISTER_HTTP_PLUGIN(RecordingRoot, RecordingHttp, "recording");
 MESHWASM_REGISTER_HTTP_PLUGIN(RootContext, LeafHttp, "leaf");
+
+// A factory of its own (not the SDK's template): the SDK cannot know the class, so every
+// callback is called (and, in wasm, every callback exported).
+std::unique_ptr<HttpContext> makeCustomHttp(uint32_t id, RootContext* root) {
+  return std::make_unique<MiddleHttp>(id, root);
+}
+RegisterContextFactory custom_registration(makeRootContext<RootContext>, makeCustomHttp, "custom");
 MESHWASM_REGISTER_STREAM_PLUGIN(RecordingRoot, RecordingStream, "tcp");
 MESHWASM_REGISTER_HTTP_PLUGIN(RootContext, DefaultHttp, "defaults");
 MESHWASM_REGISTER_HTTP_PLUGIN(DelayedRoot, DefaultHttp, "delayed");
@@ -356,6 +363,19 @@ TEST_F(Dispatcher, CallsCallbacksOverriddenInABaseClassAndAnswersTheRestWithDefa
   EXPECT_TRUE(host.deleted(http));
   EXPECT_EQ(events(),
             (std::vector<std::string>{"2:middle_response_headers(2)", "2:middle_delete"}));
+}
+
+TEST_F(Dispatcher, ContextsOfCustomFactoriesGetEveryCallback) {
+  const uint32_t root = host.startPlugin("", "custom");
+  ASSERT_NE(root, 0u);
+  const uint32_t http = host.createHttpContext(root);
+  EXPECT_FALSE(
+      makeCustomHttp(99, nullptr)->inherits(inherits::kOnRequestHeaders | inherits::kOnLog));
+  EXPECT_EQ(host.requestHeaders(http, {{"a", "b"}}), FilterHeadersStatus::Continue);
+  EXPECT_EQ(host.responseHeaders(http, {{":status", "200"}}), FilterHeadersStatus::StopIteration);
+  host.completeHttpContext(http);
+  EXPECT_EQ(events(),
+            (std::vector<std::string>{"2:middle_response_headers(1)", "2:middle_delete"}));
 }
 
 TEST_F(Dispatcher, UnregisteredRootIdGetsAPlainRootContextWithoutStreams) {

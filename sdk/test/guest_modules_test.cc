@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "meshwasm/sdk/testing/module_check.h"
 
@@ -95,6 +97,40 @@ TEST_P(GuestModule, SurvivesThousandsOfRequests) {
   while ((n = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) output.append(chunk.data(), n);
   ::pclose(pipe);
   EXPECT_NE(output.find(R"("vm_failed":false)"), std::string::npos) << output.substr(0, 2000);
+}
+
+// A module exports the optional callbacks (request body/trailers/metadata, response callbacks,
+// proxy_on_log) only when a registered context class overrides one of the group: hosts skip
+// callbacks a module does not export, which is what the defaults answer.
+TEST(GuestModuleExports, OptionalCallbacksOnlyWhenARegisteredClassOverridesThem) {
+  ASSERT_NE(std::getenv("MESHWASM_WASM_DIR"), nullptr) << "MESHWASM_WASM_DIR is not set";
+  auto exportsOf = [](const char* module) {
+    std::string error;
+    auto info = inspectModule(guestModulePath(module), &error);
+    EXPECT_TRUE(info.has_value()) << module << ": " << error;
+    return info ? info->exports : std::vector<std::string>();
+  };
+  auto has = [](const std::vector<std::string>& names, std::string_view name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  // header_auth overrides onRequestHeaders only.
+  const auto header_auth = exportsOf("header_auth");
+  for (const char* name : {"proxy_on_request_headers", "proxy_on_done", "proxy_on_delete"}) {
+    EXPECT_TRUE(has(header_auth, name)) << name;
+  }
+  for (const char* name :
+       {"proxy_on_request_body", "proxy_on_request_trailers", "proxy_on_response_headers",
+        "proxy_on_response_body", "proxy_on_response_trailers", "proxy_on_log"}) {
+    EXPECT_FALSE(has(header_auth, name)) << name;
+  }
+  // http_headers overrides onResponseHeaders and onLog; http_body onResponseBody.
+  const auto http_headers = exportsOf("http_headers");
+  EXPECT_TRUE(has(http_headers, "proxy_on_response_headers"));
+  EXPECT_TRUE(has(http_headers, "proxy_on_log"));
+  EXPECT_FALSE(has(http_headers, "proxy_on_request_body"));
+  const auto http_body = exportsOf("http_body");
+  EXPECT_TRUE(has(http_body, "proxy_on_response_body"));
+  EXPECT_FALSE(has(http_body, "proxy_on_log"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Sdk, GuestModule,

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <type_traits>
 
 #include "meshwasm/sdk/context.h"
 
@@ -28,10 +29,49 @@ struct Registration {
   StreamFactory stream = nullptr;
 };
 
+namespace detail {
+
+// The exports of callbacks a context class may leave to the defaults live in object files of
+// their own; a reference to one of these (empty) functions links that file into the module. A
+// module exports only the callbacks some registered class overrides: hosts skip callbacks a
+// module does not export, which is what the defaults answer, without entering the module.
+void linkRequestExports();   // proxy_on_request_body, _trailers, _metadata
+void linkResponseExports();  // proxy_on_response_headers, _body, _trailers, _metadata
+void linkLogExport();        // proxy_on_log
+
+inline constexpr uint16_t kRequestCallbacks =
+    inherits::kOnRequestBody | inherits::kOnRequestTrailers | inherits::kOnRequestMetadata;
+inline constexpr uint16_t kResponseCallbacks =
+    inherits::kOnResponseHeaders | inherits::kOnResponseBody | inherits::kOnResponseTrailers |
+    inherits::kOnResponseMetadata;
+
+// Links the optional exports the classes of one registration need (HttpOrStream: the stream
+// context class).
+template <typename Root, typename HttpOrStream>
+void linkExportsFor() {
+  constexpr uint16_t stream = inheritedCallbacks<HttpOrStream>();
+  if constexpr (std::is_base_of_v<HttpContext, HttpOrStream>) {
+    if constexpr ((stream & kRequestCallbacks) != kRequestCallbacks) linkRequestExports();
+    if constexpr ((stream & kResponseCallbacks) != kResponseCallbacks) linkResponseExports();
+  }
+  if constexpr (((inheritedCallbacks<Root>() & stream) & inherits::kOnLog) == 0) linkLogExport();
+}
+
+struct KnownClasses {};  // registration by the macros below
+
+}  // namespace detail
+
 class RegisterContextFactory {
  public:
+  // Factories of any classes: the module exports every callback.
   RegisterContextFactory(RootFactory root, HttpFactory http, std::string_view root_id = "");
   RegisterContextFactory(RootFactory root, StreamFactory stream, std::string_view root_id = "");
+  // The macros' registrations, whose classes are known: the optional exports are linked by
+  // detail::linkExportsFor.
+  RegisterContextFactory(detail::KnownClasses, RootFactory root, HttpFactory http,
+                         std::string_view root_id);
+  RegisterContextFactory(detail::KnownClasses, RootFactory root, StreamFactory stream,
+                         std::string_view root_id);
 };
 
 template <typename T>
@@ -54,14 +94,19 @@ std::unique_ptr<StreamContext> makeStreamContext(uint32_t id, RootContext* root)
 
 // Registers RootType (constructor (uint32_t id, std::string_view root_id)) and HttpType
 // (constructor (uint32_t id, RootContext* root)) for `root_id`.
-#define MESHWASM_REGISTER_HTTP_PLUGIN(RootType, HttpType, root_id)                  \
-  static ::meshwasm::sdk::RegisterContextFactory MESHWASM_SDK_CONCAT(               \
-      meshwasm_registration_, __LINE__)(::meshwasm::sdk::makeRootContext<RootType>, \
-                                        ::meshwasm::sdk::makeHttpContext<HttpType>, root_id)
+#define MESHWASM_REGISTER_HTTP_PLUGIN(RootType, HttpType, root_id)                            \
+  static ::meshwasm::sdk::RegisterContextFactory MESHWASM_SDK_CONCAT(meshwasm_registration_,  \
+                                                                     __LINE__)(               \
+      (::meshwasm::sdk::detail::linkExportsFor<RootType, HttpType>(),                         \
+       ::meshwasm::sdk::detail::KnownClasses{}),                                              \
+      ::meshwasm::sdk::makeRootContext<RootType>, ::meshwasm::sdk::makeHttpContext<HttpType>, \
+      root_id)
 
 // Same for a TCP (network filter) plugin: ConnectionType derives from StreamContext.
-#define MESHWASM_REGISTER_STREAM_PLUGIN(RootType, ConnectionType, root_id)                  \
-  static ::meshwasm::sdk::RegisterContextFactory MESHWASM_SDK_CONCAT(                       \
-      meshwasm_registration_, __LINE__)(::meshwasm::sdk::makeRootContext<RootType>,         \
-                                        ::meshwasm::sdk::makeStreamContext<ConnectionType>, \
-                                        root_id)
+#define MESHWASM_REGISTER_STREAM_PLUGIN(RootType, ConnectionType, root_id)                   \
+  static ::meshwasm::sdk::RegisterContextFactory MESHWASM_SDK_CONCAT(meshwasm_registration_, \
+                                                                     __LINE__)(              \
+      (::meshwasm::sdk::detail::linkExportsFor<RootType, ConnectionType>(),                  \
+       ::meshwasm::sdk::detail::KnownClasses{}),                                             \
+      ::meshwasm::sdk::makeRootContext<RootType>,                                            \
+      ::meshwasm::sdk::makeStreamContext<ConnectionType>, root_id)
