@@ -165,6 +165,32 @@ TEST_F(AotEngineTest, HostFunctionsGetRawSlotsAndTheirTrapText) {
   EXPECT_TRUE(vm->failed());
 }
 
+// A host function's trap text is kept between calls only while it is read: text written by a
+// call that returned normally is dropped, and a later failure without a text of its own gets
+// the generic one.
+bool textThenRefuse(HostCallFrame&, const uint64_t* args, uint64_t* results, std::string* trap) {
+  EXPECT_TRUE(trap->empty()) << "a host call starts with no trap text";
+  if (args[1] == 2) return false;
+  *trap = "written but not trapping";
+  results[0] = args[1];
+  return true;
+}
+
+TEST_F(AotEngineTest, TrapTextWrittenByASucceedingHostCallIsNotReusedLater) {
+  ImportTable table;
+  table.functions.push_back(hostFunction("env", "add64", fn({I32, I64}, {I64}), textThenRefuse));
+  auto vm = instantiate(kBasic, table);
+  ASSERT_NE(vm, nullptr);
+  uint64_t r[1];
+  ASSERT_TRUE(vm->call(vm->findFunction("host"), std::vector<uint64_t>{0, 1}, r).isOk());
+  EXPECT_EQ(r[0], 1u);
+  EXPECT_FALSE(vm->failed());
+  ASSERT_TRUE(vm->call(vm->findFunction("host"), std::vector<uint64_t>{0, 3}, r).isOk());
+  EXPECT_EQ(vm->call(vm->findFunction("host"), std::vector<uint64_t>{0, 2}, r).message(),
+            "host function env.add64 trapped");
+  EXPECT_TRUE(vm->failed());
+}
+
 TEST_F(AotEngineTest, ArgumentCountIsCheckedBeforeTheCall) {
   auto vm = instantiate(kBasic, basicImports());
   uint64_t r[1];

@@ -198,15 +198,18 @@ class alignas(64) AotVm final : public Vm {
   [[gnu::noinline, gnu::cold]] bool refuse(ExportFunction function, const uint64_t* args,
                                            uint64_t* results, std::string* error);
   [[gnu::noinline, gnu::cold]] bool trapped(int code, std::string* error);
-  // runImport's failure: records the trap text.
-  [[gnu::noinline, gnu::cold]] void importFailed(const BoundImport& import, bool ok,
-                                                 std::string trap);
+  // runImport's failure (or a text written by a host function that returned true, which is
+  // dropped: true): records the trap text, takes trap_text_ and leaves it empty.
+  [[gnu::noinline, gnu::cold]] bool importFailed(const BoundImport& import, bool ok);
 
   std::shared_ptr<const AotModule> module_;
   void* host_data_;
   void* instance_ = nullptr;
   bool instantiated_ = false;
   std::vector<BoundImport> bound_;
+  size_t bound_count_ = 0;  // bound_.size()
+  // The trap text host functions write (kept, not made per call; empty between calls).
+  std::string trap_text_;
   wasm_rt_memory_t* memory_ = nullptr;
   bool imported_memory_created_ = false;
   wasm_rt_memory_t imported_memory_{};
@@ -246,6 +249,7 @@ Status AotVm::init(const ImportTable& table) {
       bound_.push_back({import.module + "." + import.name, host->callback, host->data});
     }
   }
+  bound_count_ = bound_.size();
   const meshwasm_aot_module_t* desc = module_->desc_;
   // Whole cache lines: the generated code writes the module's globals (its stack pointer) on
   // nearly every call.
@@ -365,30 +369,34 @@ bool AotVm::trapped(int code, std::string* error) {
 
 bool AotVm::runImport(uint32_t index, const uint64_t* args, uint64_t* results) {
   // pending_trap_ is set on every false return (and read only after one).
-  if (index >= bound_.size()) [[unlikely]] {
+  if (index >= bound_count_) [[unlikely]] {
     pending_trap_ = "call to a missing import";
     return false;
   }
   const BoundImport& import = bound_[index];
   HostCallFrame frame{*this, host_data_, import.data};
-  std::string trap;
   bool ok = false;
   // An exception must not unwind through generated code (built without unwind tables).
   try {
-    ok = import.callback(frame, args, results, &trap);
+    ok = import.callback(frame, args, results, &trap_text_);
   } catch (const std::exception& e) {
-    trap = "host function " + import.qualified_name + " failed: " + e.what();
+    trap_text_ = "host function " + import.qualified_name + " failed: " + e.what();
   } catch (...) {
-    trap = "host function " + import.qualified_name + " failed";
+    trap_text_ = "host function " + import.qualified_name + " failed";
   }
-  if (ok && !failed_) [[likely]] {
+  if (ok && !failed_ && trap_text_.empty()) [[likely]] {
     return true;
   }
-  importFailed(import, ok, std::move(trap));
-  return false;
+  return importFailed(import, ok);
 }
 
-void AotVm::importFailed(const BoundImport& import, bool ok, std::string trap) {
+bool AotVm::importFailed(const BoundImport& import, bool ok) {
+  // Empty again before anything else runs: the next host call (also a nested one) starts with
+  // no text.
+  std::string trap = std::move(trap_text_);
+  trap_text_.clear();
+  // A host function that returned normally but wrote a text: the call still succeeds.
+  if (ok && !failed_) return true;
   // A nested guest call that trapped fails this call too, whatever the host function said.
   if (!ok && !trap.empty()) {
     pending_trap_ = std::move(trap);
@@ -397,6 +405,7 @@ void AotVm::importFailed(const BoundImport& import, bool ok, std::string trap) {
   } else {
     pending_trap_ = "host function " + import.qualified_name + " trapped";
   }
+  return false;
 }
 
 wasm_rt_memory_t* AotVm::importMemory(uint32_t initial, uint32_t max) {
