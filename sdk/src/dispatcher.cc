@@ -124,14 +124,6 @@ uint32_t proxy_on_request_headers(uint32_t context_id, uint32_t num_headers,
                                    : meshwasm::sdk::FilterHeadersStatus::Continue);
 }
 
-uint32_t proxy_on_done(uint32_t context_id) {
-  auto* context = Dispatcher::find(context_id);
-  return (context == nullptr || context->inherits(meshwasm::sdk::inherits::kOnDone) ||
-          context->onDone())
-             ? 1
-             : 0;
-}
-
 void proxy_on_delete(uint32_t context_id) {
   if (auto* context = Dispatcher::find(context_id)) {
     if (!context->inherits(meshwasm::sdk::inherits::kOnDelete)) context->onDelete();

@@ -1,9 +1,8 @@
 // The export of the access-log callback, proxy_on_log.
 // An object file of its own: a module links it only when something refers to
 // detail::linkLogExport, which the registration macros do when a registered context class
-// overrides one of these callbacks (registration.h). A module without these exports gets no such
-// calls: hosts skip callbacks a module does not export, and the defaults would have answered
-// what a host assumes then (Continue, nothing to do).
+// overrides onLog (registration.h). A module without this export gets no such calls: hosts skip
+// callbacks a module does not export, and the default does nothing.
 #include "dispatcher.h"
 #include "exports.h"
 

@@ -11,12 +11,14 @@ RegisterContextFactory::RegisterContextFactory(RootFactory root, HttpFactory htt
   detail::linkRequestExports();
   detail::linkResponseExports();
   detail::linkLogExport();
+  detail::linkDoneExport();
 }
 
 RegisterContextFactory::RegisterContextFactory(RootFactory root, StreamFactory stream,
                                                std::string_view root_id)
     : RegisterContextFactory(detail::KnownClasses{}, root, stream, root_id) {
   detail::linkLogExport();
+  detail::linkDoneExport();
 }
 
 }  // namespace meshwasm::sdk

@@ -38,6 +38,7 @@ namespace detail {
 void linkRequestExports();   // proxy_on_request_body, _trailers, _metadata
 void linkResponseExports();  // proxy_on_response_headers, _body, _trailers, _metadata
 void linkLogExport();        // proxy_on_log
+void linkDoneExport();       // proxy_on_done
 
 inline constexpr uint16_t kRequestCallbacks =
     inherits::kOnRequestBody | inherits::kOnRequestTrailers | inherits::kOnRequestMetadata;
@@ -54,7 +55,9 @@ void linkExportsFor() {
     if constexpr ((stream & kRequestCallbacks) != kRequestCallbacks) linkRequestExports();
     if constexpr ((stream & kResponseCallbacks) != kResponseCallbacks) linkResponseExports();
   }
-  if constexpr (((inheritedCallbacks<Root>() & stream) & inherits::kOnLog) == 0) linkLogExport();
+  constexpr uint16_t both = inheritedCallbacks<Root>() & stream;
+  if constexpr ((both & inherits::kOnLog) == 0) linkLogExport();
+  if constexpr ((both & inherits::kOnDone) == 0) linkDoneExport();
 }
 
 struct KnownClasses {};  // registration by the macros below
