@@ -162,8 +162,10 @@ uint32_t proxyGetHeaderMapValue(WasmInstance& w, const uint64_t* a) {
   }
   for (const auto& [name, value] : *ref->view) {
     if (equalsLowerCased(name, *key)) {
-      std::string copy = value;  // the allocator may move guest memory, not the map
-      return res(w.writeOutBuffer(copy, u32(a[3]), u32(a[4])));
+      // The map's value is passed as is: the guest allocator that writeOutBuffer calls may
+      // move guest memory (`key` is not used after it), but runs restricted to imports that
+      // cannot change a header map (Phase::Allocator).
+      return res(w.writeOutBuffer(value, u32(a[3]), u32(a[4])));
     }
   }
   if (w.abi() == AbiVersion::V0_1_0) return res(w.writeOutBuffer({}, u32(a[3]), u32(a[4])));

@@ -790,6 +790,23 @@ TEST_F(HostCalls, HeaderPairsAreEncodedIntoMemoryTheAllocatorJustGrew) {
   EXPECT_EQ(outBuffer(), abi::encodePairs(h));
 }
 
+TEST_F(HostCalls, HeaderValueIsWrittenIntoMemoryTheAllocatorJustGrew) {
+  Headers h = {{"allow", "true"}, {"x-long", std::string(300, 'v')}};
+  StreamState s;
+  s.maps[0] = &h;
+  s.readable[0] = true;
+  enterStream(s);
+  vm_->grow_on_malloc = true;
+  uint32_t key = put("X-Long");
+  const size_t before = vm_->memory_bytes.size();
+  EXPECT_EQ(call("proxy_get_header_map_value", {0, key, 6, kOutPtr, kOutLen}), kOk);
+  EXPECT_GT(vm_->memory_bytes.size(), before);
+  EXPECT_EQ(outBuffer(), std::string(300, 'v'));
+  key = put("allow");
+  EXPECT_EQ(call("proxy_get_header_map_value", {0, key, 5, kOutPtr, kOutLen}), kOk);
+  EXPECT_EQ(outBuffer(), "true");
+}
+
 TEST_F(HostCalls, HeaderPairsWithAFailingAllocator) {
   Headers h = {{"a", "b"}};
   StreamState s;
