@@ -202,6 +202,35 @@ TEST_F(AotEngineTest, ArgumentCountIsCheckedBeforeTheCall) {
   EXPECT_EQ(vm->call(kNoExport, {}, {}).message(), "no such exported function");
 }
 
+// Indexes that name no exported function (negative, past the last export, the memory export)
+// are refused by the unchecked calls too, with call()'s text, and fail nothing.
+TEST_F(AotEngineTest, UncheckedCallsRefuseIndexesThatNameNoFunction) {
+  auto vm = instantiate(kBasic, basicImports());
+  ASSERT_NE(vm, nullptr);
+  ExportFunction memory = kNoExport;  // the index of the memory export: no function there
+  for (ExportFunction i = 0; i < 16 && memory == kNoExport; ++i) {
+    if (vm->functionType(i) == nullptr) memory = i;
+  }
+  ASSERT_NE(memory, kNoExport);
+  const uint64_t args[2] = {1, 2};
+  uint64_t r[4] = {0, 0, 0, 0};
+  for (ExportFunction bad : {kNoExport, ExportFunction{-7}, ExportFunction{1 << 20}, memory}) {
+    std::string error;
+    EXPECT_FALSE(vm->callUnchecked(bad, args, r, &error)) << bad;
+    EXPECT_EQ(error, "no such exported function") << bad;
+    const ExportFunction fns[2] = {vm->findFunction("add"), bad};
+    bool call_failed = false;
+    error.clear();
+    auto next = [](void*, size_t) { return true; };
+    EXPECT_EQ(vm->callSequenceUnchecked(fns, 2, args, r, next, nullptr, &error, &call_failed), 1u)
+        << bad;
+    EXPECT_TRUE(call_failed);
+    EXPECT_EQ(error, "no such exported function") << bad;
+    EXPECT_EQ(r[0], 3u);
+  }
+  EXPECT_FALSE(vm->failed());
+}
+
 TEST_F(AotEngineTest, MemoryGrowthIsCappedAt16384Pages) {
   auto vm = instantiate(kBasic, basicImports());
   uint64_t r[1];

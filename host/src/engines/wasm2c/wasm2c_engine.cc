@@ -145,7 +145,10 @@ struct BoundImport {
 class alignas(64) AotVm final : public Vm {
  public:
   AotVm(std::shared_ptr<const AotModule> module, void* host_data)
-      : module_(std::move(module)), host_data_(host_data) {}
+      : module_(std::move(module)),
+        host_data_(host_data),
+        entries_(module_->entries_.data()),
+        entry_count_(module_->entries_.size()) {}
   ~AotVm() override;
 
   Status init(const ImportTable& table);
@@ -190,8 +193,8 @@ class alignas(64) AotVm final : public Vm {
 
  private:
   bool validFunction(ExportFunction function) const {
-    return function >= 0 && static_cast<size_t>(function) < module_->entries_.size() &&
-           module_->entries_[static_cast<size_t>(function)] != nullptr;
+    return static_cast<uint32_t>(function) < entry_count_ &&
+           entries_[static_cast<uint32_t>(function)] != nullptr;
   }
   void fail(int code);
   // callUnchecked's rare paths, kept out of its body.
@@ -204,6 +207,9 @@ class alignas(64) AotVm final : public Vm {
 
   std::shared_ptr<const AotModule> module_;
   void* host_data_;
+  // module_->entries_, read on every call (the module outlives this VM and never changes).
+  const meshwasm_aot_entry_t* entries_;
+  size_t entry_count_;
   void* instance_ = nullptr;
   bool instantiated_ = false;
   std::vector<BoundImport> bound_;
@@ -303,8 +309,8 @@ Status AotVm::call(ExportFunction function, std::span<const uint64_t> args,
   uint64_t scratch[1];
   uint64_t* out = results.empty() ? scratch : results.data();
   ++depth_;
-  const int code = meshwasm_aot_protected_call(module_->entries_[static_cast<size_t>(function)],
-                                               instance_, args.data(), out);
+  const int code = meshwasm_aot_protected_call(entries_[static_cast<uint32_t>(function)], instance_,
+                                               args.data(), out);
   --depth_;
   if (code != 0) {
     fail(code);
@@ -319,8 +325,8 @@ bool AotVm::callUnchecked(ExportFunction function, const uint64_t* args, uint64_
     return refuse(function, args, results, error);
   }
   ++depth_;
-  const int code = meshwasm_aot_protected_call(module_->entries_[static_cast<size_t>(function)],
-                                               instance_, args, results);
+  const int code = meshwasm_aot_protected_call(entries_[static_cast<uint32_t>(function)], instance_,
+                                               args, results);
   --depth_;
   if (code != 0) [[unlikely]] {
     return trapped(code, error);
@@ -337,7 +343,7 @@ size_t AotVm::callSequenceUnchecked(const ExportFunction* functions, size_t coun
   meshwasm_aot_entry_t entries[kMaxSequence];
   for (size_t i = 0; i < count && !plain; ++i) {
     plain = !validFunction(functions[i]);
-    if (!plain) entries[i] = module_->entries_[static_cast<size_t>(functions[i])];
+    if (!plain) entries[i] = entries_[static_cast<uint32_t>(functions[i])];
   }
   if (plain) [[unlikely]] {
     return Vm::callSequenceUnchecked(functions, count, args, results, between, data, error,
