@@ -1,6 +1,8 @@
 // Policy evaluation (per request) and the Policy object plumbing. Parsing lives in config.cc.
 #include "policy.h"
 
+#include <cstring>
+
 #include "policy_data.h"
 #include "sha256.h"
 #include "text.h"
@@ -175,10 +177,15 @@ bool routeMatches(const PolicyData& data, const RouteMatch& match, const Request
   return true;
 }
 
-// Exactly "true", compared without a memcmp call (this runs on every request).
+// Exactly "true", compared as one 4-byte word (this runs on every request): no memcmp call and
+// one load instead of four.
 bool tutorialAllowValue(const std::string_view* allow) {
-  return allow != nullptr && allow->size() == 4 && (*allow)[0] == 't' && (*allow)[1] == 'r' &&
-         (*allow)[2] == 'u' && (*allow)[3] == 'e';
+  if (allow == nullptr || allow->size() != 4) return false;
+  uint32_t value;
+  uint32_t expected;
+  std::memcpy(&value, allow->data(), 4);
+  std::memcpy(&expected, "true", 4);
+  return value == expected;
 }
 
 Decision tutorialDecision(const PolicyData& data, const std::string_view* allow) {
