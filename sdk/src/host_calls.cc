@@ -213,10 +213,13 @@ std::optional<HostBuffer> getHeaderMapValue(MapType map, std::string_view key, W
   const WasmResult result =
       check("proxy_get_header_map_value", raw, answers(W::NotFound, W::BadArgument));
   report(status, result);
-  HostBuffer value(data, size);
   // Absent or empty is decided on the status only: an empty value comes as pointer 0.
-  if (result != W::Ok) return std::nullopt;
-  return value;
+  if (result != W::Ok) {
+    HostBuffer discarded(data, size);  // freed, whatever the host wrote
+    return std::nullopt;
+  }
+  // Built in place: no moved-from buffer whose destructor would call free(nullptr).
+  return std::optional<HostBuffer>(std::in_place, data, size);
 }
 
 std::optional<uint32_t> getHeaderMapByteSize(MapType map, WasmResult* status) {
