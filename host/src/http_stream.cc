@@ -376,6 +376,13 @@ void HttpStreamImpl::replyThroughResponsePath() {
   // proxy_on_response_headers, then, for a reply with a body, the response headers closed and
   // (unless the plugin sent another reply) proxy_on_response_body, as one guest call sequence.
   bool body_called = false;
+  if (e.on_response_headers == kNoExport && (eos || e.on_response_body == kNoExport)) {
+    // No callback to run (a plugin without response callbacks): the sequence's steps without
+    // entering the guest. As callGuest, a failed VM fails the first call.
+    if (instance_->failed()) return closeReply(0, false);
+    if (!eos) openReplyBody(args, &body_called);
+    return closeReply(eos ? 1 : 2, body_called);
+  }
   auto open_body = [&](size_t) { return openReplyBody(args, &body_called); };
   const WasmInstance::GuestCall calls[2] = {{e.on_response_headers, "proxy_on_response_headers"},
                                             {e.on_response_body, "proxy_on_response_body"}};
