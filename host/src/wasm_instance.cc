@@ -146,6 +146,26 @@ size_t WasmInstance::callGuests(std::span<const GuestCall> calls, Context* ctx,
   size_t counts[kMaxGuestCalls];
   std::fill(std::begin(counts), std::end(counts), args.size());
   auto no_step = [](size_t) { return true; };
+  // A callback the module does not export returns at once without entering the guest (as in
+  // callGuest). When only one of them is exported, it is called alone: one engine call
+  // instead of the per-call fallback of a sequence with missing callbacks.
+  size_t exported = calls.size();
+  size_t n = 0;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (calls[i].fn != kNoExport) {
+      exported = i;
+      ++n;
+    }
+  }
+  if (n == 1 && calls.size() > 1) {
+    if (failed()) return 0;  // callGuest's first check, also for a callback not exported
+    if (!callGuest(calls[exported].fn, calls[exported].name, ctx, args, results + exported)) {
+      return exported;
+    }
+    // The fallback checks the VM again before a later (missing) callback.
+    if (exported + 1 < calls.size() && failed()) return exported + 1;
+    return calls.size();
+  }
   return callGuestSequence(calls, ctx, args.data(), counts, results, no_step);
 }
 

@@ -12,7 +12,7 @@
 namespace meshwasm::host {
 namespace {
 
-// BODY_LEN is replaced: 3 ("no\n") or 0 (no body).
+// BODY_LEN is replaced: 3 ("no\n") or 0 (no body); DELETE_END: "" or "unreachable".
 constexpr const char* kReplyOnly = R"((module
   (import "env" "proxy_send_local_response"
     (func $reply (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
@@ -34,7 +34,7 @@ constexpr const char* kReplyOnly = R"((module
       (i32.const BODY_LEN) (i32.const 0) (i32.const 0) (i32.const -1)))
     i32.const 1)
   (func (export "proxy_on_delete") (param i32)
-    (drop (call $log (i32.const 2) (i32.const 128) (i32.const 9))))
+    (drop (call $log (i32.const 2) (i32.const 128) (i32.const 9))) DELETE_END)
 ))";
 
 class Logs : public Embedder {
@@ -45,9 +45,10 @@ class Logs : public Embedder {
 
 class ReplyWithoutResponseCallbacks : public ::testing::TestWithParam<std::string> {
  protected:
-  std::shared_ptr<PluginVm> start(std::string_view body_len) {
+  std::shared_ptr<PluginVm> start(std::string_view body_len, std::string_view delete_end = "") {
     std::string text = kReplyOnly;
     text.replace(text.find("BODY_LEN"), 8, body_len);
+    text.replace(text.find("DELETE_END"), 10, delete_end);
     auto engine = makeEngine(GetParam());
     EXPECT_TRUE(engine.isOk()) << engine.message();
     if (!engine) return nullptr;
@@ -103,6 +104,26 @@ TEST_P(ReplyWithoutResponseCallbacks, ReplyWithoutABodyGoesOutAsBuilt) {
   EXPECT_FALSE(s->vmFailed());
   s->onComplete();
   EXPECT_EQ(logs_.lines, std::vector<std::string>{"on_delete"});
+}
+
+// proxy_on_delete is the only end-of-stream callback exported (no proxy_on_log, no
+// proxy_on_done): a trap there fails the stream's VM, and the next stream fails closed.
+TEST_P(ReplyWithoutResponseCallbacks, TrapInTheOnlyExportedEndCallbackFailsTheVm) {
+  auto vm = start("3", "unreachable");
+  ASSERT_NE(vm, nullptr);
+  auto s = vm->newStream();
+  Headers req = {{":method", "GET"}, {":path", "/"}, {":authority", "h"}};
+  ASSERT_EQ(s->onRequestHeaders(req, true), FilterAction::LocalReply);
+  EXPECT_FALSE(s->vmFailed());
+  s->onComplete();
+  EXPECT_TRUE(s->vmFailed());
+  EXPECT_EQ(logs_.lines.front(), "on_delete");
+  auto next = vm->newStream();
+  Headers req2 = {{":method", "GET"}, {":path", "/"}, {":authority", "h"}};
+  ASSERT_EQ(next->onRequestHeaders(req2, true), FilterAction::LocalReply);
+  ASSERT_NE(next->localReply(), nullptr);
+  EXPECT_EQ(next->localReply()->status, 503u);
+  EXPECT_EQ(next->responseCodeDetails(), "wasm_fail_stream");
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ReplyWithoutResponseCallbacks,
