@@ -148,7 +148,8 @@ std::chrono::system_clock::time_point wallTime(std::chrono::steady_clock::time_p
     wall_at = std::chrono::system_clock::now();
     steady_at = std::chrono::steady_clock::now();
   }
-  return wall_at + std::chrono::duration_cast<std::chrono::system_clock::duration>(steady - steady_at);
+  return wall_at +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(steady - steady_at);
 }
 
 const std::string& httpDate() {
